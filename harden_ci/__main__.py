@@ -1,0 +1,3 @@
+from harden_ci.cli import main
+
+main()

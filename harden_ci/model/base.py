@@ -1,0 +1,14 @@
+"""The base every spec model shares: unknown keys are errors, and types are strict.
+
+Strict means YAML's guesses are not silently coerced: `version: 3.10` (a float that
+would become "3.1") must be quoted, and `shards: "4"` is a mistake worth hearing about.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class SpecModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True,
+                              use_attribute_docstrings=True, regex_engine="python-re")

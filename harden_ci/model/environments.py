@@ -1,0 +1,47 @@
+"""`environments:`: where the product runs, and how it gets there."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from harden_ci.model.base import SpecModel
+from harden_ci.model.types import Command, RepoPath, SecretName, Seconds, Url
+
+
+class Environment(SpecModel):
+    per_pull_request: bool = False
+    """An ephemeral copy per pull request, torn down when it closes."""
+    provider: Literal["command", "kind"] = "command"
+    """`command` runs `deploy`/`teardown`; `kind` deploys into a cluster inside the job."""
+    deploy: Command | None = None
+    """Deploys; gets HARDEN_CI_ENVIRONMENT, HARDEN_CI_URL, HARDEN_CI_PR_NUMBER in its env."""
+    teardown: Command | None = None
+    """Removes a per-pull-request environment."""
+    url: Url | None = None
+    """The environment's URL; `{number}` stands for the pull request number."""
+    reviewers: bool = False
+    """Require approval (GitHub environment protection rules) before deploying."""
+    secrets: list[SecretName] = Field(default_factory=list)
+    """Secrets the deploy needs, passed as env variables of the same name."""
+    vars: list[SecretName] = Field(default_factory=list)
+    """Repository or environment variables the deploy needs, passed the same way."""
+    manifests: RepoPath | None = None
+    """For `provider: kind`: Kubernetes manifests or a Helm chart to apply."""
+    ttl: Seconds = 7 * 24 * 3600
+    """Per-pull-request environments older than this are swept away."""
+
+    @model_validator(mode="after")
+    def _provider_fields(self) -> Environment:
+        if self.provider == "command" and self.deploy is None:
+            raise ValueError("an environment with `provider: command` needs a `deploy` command")
+        if self.per_pull_request and self.provider == "command" and self.teardown is None:
+            raise ValueError("a `per_pull_request` environment needs a `teardown` command")
+        if self.provider == "kind" and self.manifests is None:
+            raise ValueError("`provider: kind` needs `manifests` (a folder or Helm chart)")
+        if self.url and "{" in self.url.replace("{number}", ""):
+            raise ValueError("the only placeholder a URL may hold is `{number}`")
+        if self.url and "{number}" in self.url and not self.per_pull_request:
+            raise ValueError("`{number}` in a URL needs `per_pull_request: true`")
+        return self

@@ -1,0 +1,75 @@
+"""`gates:` and `supply_chain:`: the static checks every change passes."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import model_validator
+
+from harden_ci.model.base import SpecModel
+from harden_ci.model.types import Command, Name, RepoPath, Severity
+
+
+class SecretScan(SpecModel):
+    tool: Literal["gitleaks", "trufflehog"] = "gitleaks"
+    """The scanner: gitleaks (needs GITLEAKS_LICENSE for organisation repos) or trufflehog."""
+    allowlist: RepoPath | None = None
+    """A reviewed allowlist of false positives (gitleaks config or trufflehog exclude file)."""
+
+
+class IacLint(SpecModel):
+    terraform: RepoPath | None = None
+    """Terraform root to lint with tflint and checkov."""
+    kubernetes: RepoPath | None = None
+    """Kubernetes manifests to lint with checkov."""
+    helm: RepoPath | None = None
+    """A Helm chart to lint with checkov."""
+    dockerfiles: bool = False
+    """Lint every service Dockerfile with hadolint."""
+    workflows: bool = False
+    """Lint the repository's own workflows with zizmor and actionlint."""
+    fail_on: Severity = "high"
+    """The lowest severity that fails the gate."""
+
+
+class SchemaDrift(SpecModel):
+    service: Name
+    """The service whose models and migrations must agree."""
+    preset: Literal["alembic", "django", "prisma", "atlas", "command"] = "command"
+    """A known migration tool, or `command` for your own check."""
+    command: Command | None = None
+    """The check to run (with `preset: command`); non-zero exit blocks the change."""
+    database: Literal["postgres", "mysql", "none"] = "none"
+    """A throwaway database service container for the check."""
+
+    @model_validator(mode="after")
+    def _command_for_plain_preset(self) -> SchemaDrift:
+        if self.preset == "command" and self.command is None:
+            raise ValueError("`schema_drift` needs a `command`, or a `preset` "
+                             "(alembic, django, prisma, atlas)")
+        return self
+
+
+class Vulnerabilities(SpecModel):
+    fail_on: Severity = "high"
+    """The lowest severity that fails the build."""
+    scanner: Literal["grype", "trivy"] = "grype"
+    """The image scanner."""
+
+
+class Gates(SpecModel):
+    secret_scan: SecretScan | None = None
+    iac_lint: IacLint | None = None
+    schema_drift: SchemaDrift | None = None
+    vulnerabilities: Vulnerabilities | None = None
+
+
+class SupplyChain(SpecModel):
+    sbom: Literal["cyclonedx", "none"] = "cyclonedx"
+    """The SBOM format produced for each image and environment."""
+    sign: Literal["keyless", "none"] = "keyless"
+    """cosign keyless signing of each pushed image digest (OIDC identity)."""
+    provenance: bool = True
+    """Build provenance attestations for each pushed image."""
+    slsa: bool = False
+    """SLSA level 3 provenance through slsa-github-generator (referenced by tag)."""

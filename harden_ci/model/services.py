@@ -1,0 +1,129 @@
+"""`project:` and `services:`: what the repository is and what it deploys."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from harden_ci.model.base import SpecModel
+from harden_ci.model.types import (
+    Branch,
+    Command,
+    Registry,
+    RepoPath,
+    RunnerLabel,
+    Text,
+)
+
+Language = Literal["python", "node", "go", "java", "rust", "dotnet", "ruby", "custom"]
+
+
+class Project(SpecModel):
+    name: Text
+    """The product's name, shown in workflow names and reports."""
+    default_branch: Branch = "main"
+    """Pushes here run everything; pull requests against it run the checks."""
+    registry: Registry | None = None
+    """Where images are pushed, e.g. `ghcr.io/acme`."""
+    runner: RunnerLabel = "ubuntu-24.04"
+    """The runner label jobs use unless a service picks another."""
+
+
+class LanguageDefaults(SpecModel):
+    version: str
+    install: str
+    test: str
+    lockfiles: tuple[str, ...]
+
+
+# What a service gets when the spec names only its language. Test commands write their
+# reports into $HARDEN_CI_REPORTS_DIR, which the job uploads.
+LANGUAGE_DEFAULTS: dict[str, LanguageDefaults] = {
+    "python": LanguageDefaults(
+        version="3.12",
+        install="python -m pip install -r requirements.txt",
+        test='python -m pytest -q --junitxml="$HARDEN_CI_REPORTS_DIR/junit.xml"',
+        lockfiles=("requirements*.txt", "pyproject.toml"),
+    ),
+    "node": LanguageDefaults(
+        version="22", install="npm ci", test="npm test --", lockfiles=("package-lock.json",),
+    ),
+    "go": LanguageDefaults(
+        version="1.24", install="go mod download", test="go test -race", lockfiles=("go.sum",),
+    ),
+    "java": LanguageDefaults(
+        version="21", install="mvn -B -ntp dependency:go-offline", test="mvn -B -ntp verify",
+        lockfiles=("pom.xml",),
+    ),
+    "rust": LanguageDefaults(
+        version="stable", install="cargo fetch --locked", test="cargo test --locked",
+        lockfiles=("Cargo.lock",),
+    ),
+    "dotnet": LanguageDefaults(
+        version="8.0", install="dotnet restore --locked-mode", test="dotnet test --no-restore",
+        lockfiles=("packages.lock.json",),
+    ),
+    "ruby": LanguageDefaults(
+        version="3.3", install="bundle install --jobs 4", test="bundle exec rake test",
+        lockfiles=("Gemfile.lock",),
+    ),
+}
+
+
+class Service(SpecModel):
+    path: RepoPath = "."
+    """The service's folder; its jobs run there and changes under it select it."""
+    language: Language | None = None
+    """Toolchain to set up; leave out for a container-only service (needs `dockerfile`)."""
+    version: Text | None = None
+    """The toolchain version (quote it: `"3.12"`); each language has a default."""
+    setup: Command | None = None
+    """For `language: custom`: the command that installs the toolchain."""
+    install: Command | None = None
+    """Installs dependencies; each language has a default."""
+    test: Command | None = None
+    """Runs the unit tests; each language has a default. Reports go to $HARDEN_CI_REPORTS_DIR."""
+    shards: int = Field(default=1, ge=1, le=64)
+    """Split the unit tests over this many parallel jobs."""
+    dockerfile: RepoPath | None = None
+    """The service's Dockerfile, if it ships as a container."""
+    openapi: RepoPath | None = None
+    """The service's OpenAPI document, for contract tests."""
+    kind: Literal["app", "llm"] = "app"
+    """`llm` marks a service whose answers come from a model (LLM checks, shadow traffic)."""
+    runner: RunnerLabel | None = None
+    """A runner label for this service's jobs, overriding the project's."""
+
+    @model_validator(mode="after")
+    def _needs_something_to_run(self) -> Service:
+        if self.language is None and self.dockerfile is None:
+            raise ValueError("a service needs a `language`, or a `dockerfile` for a "
+                             "container-only service")
+        if self.language == "custom" and self.test is None:
+            raise ValueError("`language: custom` needs an explicit `test` command "
+                             "(and usually `setup` and `install`)")
+        if self.language != "custom" and self.setup is not None:
+            raise ValueError("`setup` is only for `language: custom`; other languages are "
+                             "set up by harden-ci")
+        if self.language is None and (self.test or self.install or self.version):
+            raise ValueError("`test`, `install` and `version` need a `language`")
+        return self
+
+    def defaults(self) -> LanguageDefaults | None:
+        return LANGUAGE_DEFAULTS.get(self.language or "")
+
+    @property
+    def toolchain_version(self) -> str | None:
+        d = self.defaults()
+        return self.version or (d.version if d else None)
+
+    @property
+    def install_command(self) -> str | None:
+        d = self.defaults()
+        return self.install or (d.install if d else None)
+
+    @property
+    def test_command(self) -> str | None:
+        d = self.defaults()
+        return self.test or (d.test if d else None)

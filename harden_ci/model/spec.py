@@ -1,0 +1,69 @@
+"""The whole spec: `version`, `project`, `services`, and the optional sections."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from harden_ci.model.base import SpecModel
+from harden_ci.model.delivery import Delivery, Load
+from harden_ci.model.environments import Environment
+from harden_ci.model.gates import Gates, SupplyChain
+from harden_ci.model.services import Project, Service
+from harden_ci.model.types import Name
+from harden_ci.model.verification import Tests
+
+
+class Spec(SpecModel):
+    """harden-ci.yaml: one reviewed file that the hardened workflows are rendered from."""
+
+    version: Literal[1]
+    """The spec format version."""
+    project: Project
+    services: dict[Name, Service] = Field(min_length=1, max_length=2000)
+    """One entry per deployable; the name becomes part of job ids."""
+    gates: Gates | None = None
+    supply_chain: SupplyChain | None = None
+    environments: dict[Name, Environment] = Field(default_factory=dict)
+    tests: Tests | None = None
+    load: Load | None = None
+    delivery: Delivery | None = None
+
+
+Reference = tuple[tuple[str | int, ...], str, str]  # (path, message, hint)
+
+
+def dangling_references(spec: Spec) -> list[Reference]:
+    """Names one section uses for another's entries that do not exist."""
+    problems: list[Reference] = []
+
+    def need(path: tuple[str | int, ...], name: str, pool: dict[str, object], what: str) -> None:
+        if name not in pool:
+            known = ", ".join(sorted(pool)) or "none defined"
+            problems.append((path, f"no {what} named `{name}`", f"known {what}s: {known}"))
+
+    envs: dict[str, object] = dict(spec.environments)
+    services: dict[str, object] = dict(spec.services)
+    if spec.gates and spec.gates.schema_drift:
+        need(("gates", "schema_drift", "service"), spec.gates.schema_drift.service, services,
+             "service")
+    if spec.tests:
+        if spec.tests.e2e:
+            need(("tests", "e2e", "environment"), spec.tests.e2e.environment, envs, "environment")
+        if spec.tests.auth:
+            need(("tests", "auth", "environment"), spec.tests.auth.environment, envs,
+                 "environment")
+        if spec.tests.contract and not any(s.openapi for s in spec.services.values()):
+            problems.append((("tests", "contract"), "contract tests need a service with "
+                             "an `openapi` file", "add `openapi: path/to/openapi.yaml` to a "
+                             "service"))
+        if spec.tests.llm and not any(s.kind == "llm" for s in spec.services.values()):
+            problems.append((("tests", "llm"), "LLM checks need a service with `kind: llm`",
+                             "mark the service that calls the model with `kind: llm`"))
+    if spec.load and spec.load.soak:
+        need(("load", "soak", "environment"), spec.load.soak.environment, envs, "environment")
+    if spec.delivery and spec.delivery.canary:
+        need(("delivery", "canary", "environment"), spec.delivery.canary.environment, envs,
+             "environment")
+    return problems

@@ -1,0 +1,45 @@
+"""What every stage needs besides the spec: the pin catalog, scripts, and naming."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from importlib import resources
+
+from harden_ci import __version__
+from harden_ci.model import Spec
+from harden_ci.plan.model import Script
+from harden_ci.plan.pins import PinCatalog, catalog
+
+EXPRESSION_OPENER = "${{"
+
+
+@functools.cache
+def load_script(name: str) -> Script:
+    """A shell script from templates/scripts/. Data reaches it only through env, so its
+    text may never hold an expression."""
+    body = resources.files("harden_ci.templates").joinpath("scripts", name).read_text("utf-8")
+    if EXPRESSION_OPENER in body:
+        raise AssertionError(f"templates/scripts/{name} holds an expression; use env instead")
+    return Script(name=name, body=body)
+
+
+@dataclass(frozen=True)
+class PlanContext:
+    spec: Spec
+    spec_file: str  # the spec's path relative to the repository root
+    pins: PinCatalog
+    version: str = __version__
+
+    @property
+    def runner(self) -> str:
+        return self.spec.project.runner
+
+    @property
+    def harden_ci_package(self) -> str:
+        """The exact harden-ci release the generated drift guard installs."""
+        return f"harden-ci=={self.version}"
+
+
+def make_context(spec: Spec, spec_file: str) -> PlanContext:
+    return PlanContext(spec=spec, spec_file=spec_file, pins=catalog())

@@ -1,0 +1,104 @@
+"""The plan: plain, typed descriptions of workflows, jobs and steps.
+
+Stages build these from the spec; the renderer turns them into YAML. Nothing here knows
+about Jinja or files. Every string that reaches a YAML scalar is quoted by the renderer's
+one quoting filter, except `Script` bodies, which are harden-ci's own shell text loaded
+from `templates/scripts/` and reach data only through `env:`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Scalar = str | int | float | bool
+Permission = Literal["read", "write"]
+
+
+@dataclass(frozen=True)
+class Script:
+    """A shell script shipped with harden-ci (not spec text); rendered as a literal block.
+
+    `name` is the file under templates/scripts/ it came from, so tests can shellcheck the
+    source and reviewers can find it.
+    """
+
+    name: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Uses:
+    """A pinned action reference: `action@sha  # tag` (or a tag ref for recorded exceptions)."""
+
+    action: str
+    ref: str
+    tag: str
+
+
+@dataclass
+class Step:
+    name: str
+    id: str | None = None
+    uses: Uses | None = None
+    with_: dict[str, Scalar] = field(default_factory=dict)
+    run: Script | str | None = None  # str: a command from the spec, quoted as a scalar
+    shell: str | None = None
+    working_directory: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    if_: str | None = None  # a harden-ci authored expression, never spec text
+    continue_on_error: bool = False
+
+
+@dataclass
+class Matrix:
+    """`strategy.matrix`: static axes, or one axis filled from an expression (dynamic)."""
+
+    axes: dict[str, list[Scalar]] = field(default_factory=dict)
+    include: list[dict[str, Scalar]] = field(default_factory=list)
+    fail_fast: bool = False
+    max_parallel: int | None = None
+
+
+@dataclass
+class Job:
+    id: str
+    name: str
+    runs_on: str
+    timeout_minutes: int
+    permissions: dict[str, Permission] = field(default_factory=dict)
+    steps: list[Step] = field(default_factory=list)
+    needs: list[str] = field(default_factory=list)
+    if_: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    matrix: Matrix | None = None
+    environment: str | None = None
+    environment_url: str | None = None
+    concurrency_group: str | None = None
+    outputs: dict[str, str] = field(default_factory=dict)
+    # Which control of the spec this job enforces (for `explain`).
+    control: str = ""
+
+
+@dataclass
+class Trigger:
+    """The `on:` block, kept small and explicit."""
+
+    pull_request: bool = False
+    merge_group: bool = False
+    push_branches: list[str] = field(default_factory=list)
+    schedule_crons: list[str] = field(default_factory=list)
+    workflow_dispatch: bool = False
+    pull_request_types: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Workflow:
+    filename: str
+    name: str
+    on: Trigger
+    jobs: list[Job] = field(default_factory=list)
+    # The workflow-level concurrency group; PR runs cancel older runs of the same PR.
+    concurrency_group: str = "${{ github.workflow }}-${{ github.event.pull_request.number || github.ref }}"
+    cancel_in_progress: str = "${{ github.event_name == 'pull_request' }}"
+    env: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""One module per stage; `harden_ci.plan.registry` lists them in pipeline order."""

@@ -1,0 +1,98 @@
+"""Steps many stages share: checkout, toolchain setup, artifact upload."""
+
+from __future__ import annotations
+
+from harden_ci.model.services import Service
+from harden_ci.plan.context import PlanContext
+from harden_ci.plan.model import Scalar, Step
+
+
+def action_step(ctx: PlanContext, name: str, action: str, with_: dict[str, Scalar] | None = None,
+                **fields: object) -> Step:
+    """A step using a pinned action; `with:` keys are checked against its action.yml."""
+    with_ = dict(with_ or {})
+    problems = ctx.pins.check_with(action, with_)
+    if problems:
+        raise AssertionError(f"{action}: " + "; ".join(problems))
+    return Step(name=name, uses=ctx.pins.uses(action), with_=with_, **fields)  # type: ignore[arg-type]
+
+
+def checkout(ctx: PlanContext, *, full_history: bool = False) -> Step:
+    # Credentials are never left in .git/config for later steps to find.
+    with_: dict[str, Scalar] = {"persist-credentials": False}
+    if full_history:
+        with_["fetch-depth"] = 0
+    return action_step(ctx, "Check out the repository", "actions/checkout", with_)
+
+
+def _lockfile_globs(service: Service) -> str:
+    defaults = service.defaults()
+    if defaults is None:
+        return ""
+    prefix = "" if service.path == "." else f"{service.path}/"
+    return "\n".join(f"{prefix}{pattern}" for pattern in defaults.lockfiles)
+
+
+def setup_toolchain(ctx: PlanContext, service: Service) -> list[Step]:
+    """Install the service's language with dependency caching keyed on its lock files."""
+    version = service.toolchain_version or ""
+    lockfiles = _lockfile_globs(service)
+    language = service.language
+    if language == "python":
+        return [action_step(ctx, "Set up Python", "actions/setup-python", {
+            "python-version": version, "cache": "pip", "cache-dependency-path": lockfiles})]
+    if language == "node":
+        return [action_step(ctx, "Set up Node.js", "actions/setup-node", {
+            "node-version": version, "cache": "npm", "cache-dependency-path": lockfiles})]
+    if language == "go":
+        return [action_step(ctx, "Set up Go", "actions/setup-go", {
+            "go-version": version, "cache": True, "cache-dependency-path": lockfiles})]
+    if language == "java":
+        return [action_step(ctx, "Set up Java", "actions/setup-java", {
+            "distribution": "temurin", "java-version": version, "cache": "maven",
+            "cache-dependency-path": lockfiles})]
+    if language in ("rust", "dotnet", "ruby"):
+        # The hosted runner images ship these toolchains; harden-ci pins no setup action
+        # for them, so the version is selected with the image's own tools and the
+        # dependency folders are cached with actions/cache.
+        return _preinstalled_toolchain(ctx, service, version, lockfiles)
+    if language == "custom" and service.setup:
+        return [Step(name="Set up the toolchain", run=service.setup,
+                     working_directory=service.path)]
+    return []
+
+
+_CACHE_PATHS = {
+    "rust": "~/.cargo/registry\n~/.cargo/git",
+    "dotnet": "~/.nuget/packages",
+    "ruby": "vendor/bundle",
+}
+_SELECT_VERSION = {
+    "rust": 'rustup toolchain install "$TOOLCHAIN_VERSION" --profile minimal && '
+            'rustup override set "$TOOLCHAIN_VERSION"',
+    "dotnet": 'dotnet --list-sdks | grep -q "^$TOOLCHAIN_VERSION" || '
+              '{ echo "::error::.NET SDK $TOOLCHAIN_VERSION is not on this runner"; exit 1; }',
+    "ruby": 'ruby --version | grep -q "ruby $TOOLCHAIN_VERSION" || '
+            '{ echo "::error::Ruby $TOOLCHAIN_VERSION is not on this runner"; exit 1; }',
+}
+
+
+def _preinstalled_toolchain(ctx: PlanContext, service: Service, version: str,
+                            lockfiles: str) -> list[Step]:
+    language = service.language or ""
+    return [
+        Step(name=f"Select {language} {version}", run=_SELECT_VERSION[language],
+             env={"TOOLCHAIN_VERSION": version}, working_directory=service.path),
+        action_step(ctx, "Cache dependencies", "actions/cache", {
+            "path": _CACHE_PATHS[language],
+            "key": f"{language}-${{{{ runner.os }}}}-${{{{ hashFiles('{lockfiles.splitlines()[0]}') }}}}",
+        }),
+    ]
+
+
+def upload_artifact(ctx: PlanContext, name: str, path: str, *, always: bool = True) -> Step:
+    return action_step(
+        ctx, f"Upload {name}", "actions/upload-artifact",
+        {"name": name, "path": path, "if-no-files-found": "ignore", "retention-days": 14},
+        if_="${{ !cancelled() }}" if always else None,
+    )

@@ -1,0 +1,48 @@
+"""Assemble the stages' jobs into workflows: triggers, concurrency, the required-check job."""
+
+from __future__ import annotations
+
+from harden_ci.model import Spec
+from harden_ci.plan.context import PlanContext, load_script, make_context
+from harden_ci.plan.model import Job, Step, Trigger, Workflow
+from harden_ci.plan.registry import STAGES
+
+CI_FILE = "harden-ci.yml"
+REQUIRED_JOB_ID = "required"
+
+
+def _required_job(ctx: PlanContext, jobs: list[Job]) -> Job:
+    """One check name to require in branch protection, whatever the matrix looks like."""
+    return Job(
+        id=REQUIRED_JOB_ID,
+        name="All required checks",
+        runs_on=ctx.runner,
+        timeout_minutes=5,
+        permissions={},
+        needs=[job.id for job in jobs],
+        if_="${{ always() }}",
+        steps=[Step(name="Require every job to succeed", run=load_script("require-success.sh"),
+                    env={"NEEDS_JSON": "${{ toJSON(needs) }}"})],
+        control="One stable check name for branch protection and merge queues",
+    )
+
+
+def ci_workflow(ctx: PlanContext) -> Workflow:
+    branch = ctx.spec.project.default_branch
+    jobs: list[Job] = []
+    for stage in STAGES:
+        if stage.workflow == "ci":
+            jobs.extend(stage.build(ctx))
+    jobs.append(_required_job(ctx, jobs))
+    return Workflow(
+        filename=CI_FILE,
+        name=f"harden-ci: {ctx.spec.project.name}",
+        on=Trigger(pull_request=True, merge_group=True, push_branches=[branch]),
+        jobs=jobs,
+    )
+
+
+def plan(spec: Spec, spec_file: str) -> list[Workflow]:
+    """Every workflow the spec produces, in a stable order."""
+    ctx = make_context(spec, spec_file)
+    return [ci_workflow(ctx)]

@@ -1,0 +1,62 @@
+"""The one quoting filter every value in a generated workflow passes through.
+
+A value becomes a YAML double-quoted scalar in which everything but printable text is
+escaped: line breaks of every kind (including U+0085, U+2028, U+2029 that YAML 1.1
+parsers treat as breaks), control and format characters, the bidirectional overrides
+of "Trojan Source", and `"` and `\\`. So a value is always exactly one scalar: it cannot
+end its line, open a key, start a comment or a step, whatever it holds. `${{` never
+gets here from the spec (the loader refuses it); expressions harden-ci writes itself
+pass through unchanged, because GitHub evaluates them inside quoted strings too.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SIMPLE_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r",
+                   "\0": "\\0"}
+# Printable ASCII except the two characters that need escaping: the fast path.
+_PLAIN_ASCII = re.compile(r'^[\x20-\x21\x23-\x5b\x5d-\x7e]*$')
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+
+def _escape_char(ch: str) -> str:
+    if ch in _SIMPLE_ESCAPES:
+        return _SIMPLE_ESCAPES[ch]
+    code = ord(ch)
+    if 0x20 <= code <= 0x7E:
+        return ch
+    # Letters, marks, numbers, punctuation and symbols stay readable; separators other
+    # than a plain space, controls, format characters (bidi overrides, BOM, zero-width
+    # joiners), surrogates and unassigned code points are escaped.
+    if code > 0x7F and unicodedata.category(ch)[0] in "LMNPS":
+        return ch
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+def quote(value: object) -> str:
+    """Render a value as a single YAML scalar."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    if not isinstance(value, str):
+        raise TypeError(f"cannot quote {type(value).__name__} into a workflow")
+    if _PLAIN_ASCII.match(value):
+        return f'"{value}"'
+    return '"' + "".join(_escape_char(ch) for ch in value) + '"'
+
+
+def ident(value: object) -> str:
+    """A mapping key harden-ci emits bare (job ids, env names, input names): refuse
+    anything that is not an identifier, so a key can never carry YAML syntax."""
+    if not isinstance(value, str) or not _IDENT.match(value):
+        raise ValueError(f"not an identifier: {value!r}")
+    return value

@@ -1,0 +1,106 @@
+"""Parse generated workflows back and check the invariants every one must hold.
+
+This runs on every render, so a bug in a stage or template surfaces as a refused render
+instead of a committed workflow that breaks a promise of the product.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.S)
+SHA_REF = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(/[^@]+)?@[0-9a-f]{40}$")
+# Reusable workflows that must be referenced by release tag (recorded exceptions).
+TAG_PINNED = ("slsa-framework/slsa-github-generator/",)
+
+
+class InvariantError(AssertionError):
+    """A generated workflow breaks a product invariant: a bug in harden-ci, not the spec."""
+
+
+def _load(text: str, name: str) -> dict[str, Any]:
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict):
+        raise InvariantError(f"{name}: does not parse to a mapping")
+    # PyYAML (YAML 1.1) reads the key `on` as True.
+    if True in data:
+        data["on"] = data.pop(True)
+    return data
+
+
+def _check_uses(name: str, where: str, uses: str) -> list[str]:
+    if uses.startswith("./") or uses.startswith("docker://"):
+        return [f"{name}: {where}: local or docker `uses: {uses}` is not allowed"]
+    if SHA_REF.match(uses):
+        return []
+    if uses.startswith(TAG_PINNED) and re.search(r"@v\d+\.\d+\.\d+$", uses):
+        return []
+    return [f"{name}: {where}: `uses: {uses}` is not pinned to a full commit SHA"]
+
+
+def _check_job(name: str, job_id: str, job: dict[str, Any]) -> list[str]:
+    problems: list[str] = []
+    where = f"job `{job_id}`"
+    if "permissions" not in job:
+        problems.append(f"{name}: {where} has no explicit permissions")
+    if "uses" in job:  # a reusable workflow call
+        return problems + _check_uses(name, where, str(job["uses"]))
+    if not isinstance(job.get("timeout-minutes"), int):
+        problems.append(f"{name}: {where} has no timeout-minutes")
+    perms = job.get("permissions") or {}
+    if isinstance(perms, dict) and perms.get("id-token") == "write":
+        uses_all = " ".join(str(s.get("uses", "")) for s in job.get("steps", []))
+        if not re.search(r"cosign|attest|configure-aws|google-github-actions/auth|azure/login"
+                         r"|Azure/login", uses_all):
+            problems.append(f"{name}: {where} asks for id-token: write without OIDC use")
+    for index, step in enumerate(job.get("steps", [])):
+        at = f"{where} step {index + 1} ({step.get('name', '?')})"
+        if "uses" in step:
+            uses = str(step["uses"])
+            problems += _check_uses(name, at, uses)
+            if uses.startswith("actions/checkout@"):
+                if (step.get("with") or {}).get("persist-credentials") is not False:
+                    problems.append(f"{name}: {at}: checkout without persist-credentials: false")
+        run = step.get("run")
+        if isinstance(run, str):
+            # harden-ci passes every value to scripts through env, so any expression in a
+            # script is a bug (and with event data, an injection).
+            for expr in EXPRESSION.findall(run):
+                problems.append(f"{name}: {at}: expression `${{{{{expr}}}}}` inside run:; "
+                                    "pass it through env")
+    return problems
+
+
+def check_workflow(text: str, name: str) -> list[str]:
+    """Every broken invariant in one generated workflow (empty: all hold)."""
+    data = _load(text, name)
+    problems: list[str] = []
+    if data.get("permissions") != {}:
+        problems.append(f"{name}: top-level permissions must be {{}}")
+    triggers = data.get("on") or {}
+    if "pull_request_target" in triggers:
+        problems.append(f"{name}: pull_request_target is never generated")
+    if "pull_request" in triggers and "merge_group" not in triggers:
+        problems.append(f"{name}: pull-request checks must also run on merge_group")
+    if "pull_request" in triggers and "concurrency" not in data:
+        problems.append(f"{name}: pull-request workflows need a concurrency group")
+    jobs = data.get("jobs")
+    if not isinstance(jobs, dict) or not jobs:
+        problems.append(f"{name}: no jobs")
+        return problems
+    for job_id, job in jobs.items():
+        problems += _check_job(name, str(job_id), job)
+    return problems
+
+
+def verify(files: dict[str, str]) -> None:
+    """Raise InvariantError listing every broken invariant across the rendered files."""
+    problems: list[str] = []
+    for name, text in sorted(files.items()):
+        if name.endswith((".yml", ".yaml")):
+            problems += check_workflow(text, name)
+    if problems:
+        raise InvariantError("generated workflows break invariants:\n" + "\n".join(problems))

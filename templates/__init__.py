@@ -1,0 +1,1 @@
+"""Jinja templates and scripts of the generated workflows, shipped as harden_ci.templates."""
