@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import model_validator
 
 from harden_ci.model.base import SpecModel
-from harden_ci.model.types import Command, Name, RepoPath, Severity
+from harden_ci.model.types import Command, DigestImage, Name, RepoPath, Severity
 
 
 class SecretScan(SpecModel):
@@ -35,18 +35,26 @@ class IacLint(SpecModel):
 class SchemaDrift(SpecModel):
     service: Name
     """The service whose models and migrations must agree."""
-    preset: Literal["alembic", "django", "prisma", "atlas", "command"] = "command"
+    preset: Literal["alembic", "django", "prisma", "command"] = "command"
     """A known migration tool, or `command` for your own check."""
     command: Command | None = None
     """The check to run (with `preset: command`); non-zero exit blocks the change."""
     database: Literal["postgres", "mysql", "none"] = "none"
-    """A throwaway database service container for the check."""
+    """A throwaway database service container for the check (DATABASE_URL points at it)."""
+    database_image: DigestImage | None = None
+    """The database image, pinned by digest (`postgres:17@sha256:...`)."""
 
     @model_validator(mode="after")
     def _command_for_plain_preset(self) -> SchemaDrift:
         if self.preset == "command" and self.command is None:
             raise ValueError("`schema_drift` needs a `command`, or a `preset` "
-                             "(alembic, django, prisma, atlas)")
+                             "(alembic, django, prisma)")
+        if self.database != "none" and self.database_image is None:
+            raise ValueError(f"`database: {self.database}` needs `database_image`, pinned by "
+                             f"digest, e.g. `{self.database}:17@sha256:<64 hex>` (images run "
+                             "in CI only by digest)")
+        if self.database == "none" and self.database_image is not None:
+            raise ValueError("`database_image` needs `database: postgres` or `mysql`")
         return self
 
 

@@ -28,6 +28,8 @@ class Project(SpecModel):
     """Where images are pushed, e.g. `ghcr.io/acme`."""
     runner: RunnerLabel = "ubuntu-24.04"
     """The runner label jobs use unless a service picks another."""
+    code_scanning: bool = True
+    """Upload SARIF findings to GitHub code scanning (needs it enabled on the repository)."""
 
 
 class LanguageDefaults(SpecModel):

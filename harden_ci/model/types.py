@@ -34,6 +34,11 @@ RunnerLabel = Annotated[str, StringConstraints(pattern=RUNNER_PATTERN)]
 REGISTRY_PATTERN = r"^[a-z0-9][a-z0-9.-]*(:[0-9]{1,5})?(/[a-z0-9][a-z0-9._-]*)*$"
 Registry = Annotated[str, StringConstraints(pattern=REGISTRY_PATTERN, max_length=200)]
 
+# A container image pinned by digest: the only way harden-ci runs an image.
+DIGEST_IMAGE_PATTERN = (r"^[a-z0-9][a-z0-9._/-]*(:[0-9]{1,5}/[a-z0-9._/-]+)?(:[A-Za-z0-9._-]{1,128})?"
+                        r"@sha256:[0-9a-f]{64}$")
+DigestImage = Annotated[str, StringConstraints(pattern=DIGEST_IMAGE_PATTERN, max_length=300)]
+
 # A shell command the user owns (it runs as written); multi-line allowed.
 Command = Annotated[str, StringConstraints(min_length=1, max_length=8000)]
 # Free text shown to people (a version string, a flag name).
@@ -118,11 +123,12 @@ Rate = Annotated[float, BeforeValidator(_number), Field(ge=0.0, le=1.0)]  # 0.01
 Percent = Annotated[int, Field(ge=1, le=100)]
 Milliseconds = Annotated[int, Field(ge=1, le=3_600_000)]
 
-_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%!$&'()*+,;=:@/{}-]*)?$")
+_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%!&()*+,;=:@/-]*)?$")
 
 
 def _check_url(value: str) -> str:
-    if not _URL.match(value):
+    # `{number}` (the pull request number) may stand anywhere, the host included.
+    if not _URL.match(value.replace("{number}", "0")):
         raise ValueError(f"`{value}` is not an http(s) URL")
     if value.startswith("http://") and not re.match(r"^http://(localhost|127\.0\.0\.1)", value):
         raise ValueError("use https:// (plain http only for localhost)")

@@ -28,6 +28,23 @@ class Script:
 
 
 @dataclass(frozen=True)
+class Grant:
+    """One permission a job asks for, with the reason (rendered as a comment, and shown
+    by `explain`)."""
+
+    level: Permission
+    reason: str
+
+
+def read(reason: str) -> Grant:
+    return Grant("read", reason)
+
+
+def write(reason: str) -> Grant:
+    return Grant("write", reason)
+
+
+@dataclass(frozen=True)
 class Uses:
     """A pinned action reference: `action@sha  # tag` (or a tag ref for recorded exceptions)."""
 
@@ -61,12 +78,22 @@ class Matrix:
 
 
 @dataclass
+class Service:
+    """A service container beside a job (always an image pinned by digest)."""
+
+    image: str
+    env: dict[str, str] = field(default_factory=dict)
+    ports: list[str] = field(default_factory=list)
+    options: str | None = None
+
+
+@dataclass
 class Job:
     id: str
     name: str
     runs_on: str
     timeout_minutes: int
-    permissions: dict[str, Permission] = field(default_factory=dict)
+    permissions: dict[str, Grant] = field(default_factory=dict)
     steps: list[Step] = field(default_factory=list)
     needs: list[str] = field(default_factory=list)
     if_: str | None = None
@@ -76,6 +103,11 @@ class Job:
     environment_url: str | None = None
     concurrency_group: str | None = None
     outputs: dict[str, str] = field(default_factory=dict)
+    services: dict[str, Service] = field(default_factory=dict)
+    # A reusable workflow call (`uses:` at job level) instead of steps, with its inputs.
+    uses: Uses | None = None
+    with_: dict[str, Scalar] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
     # Which control of the spec this job enforces (for `explain`).
     control: str = ""
 
@@ -100,5 +132,5 @@ class Workflow:
     jobs: list[Job] = field(default_factory=list)
     # The workflow-level concurrency group; PR runs cancel older runs of the same PR.
     concurrency_group: str = "${{ github.workflow }}-${{ github.event.pull_request.number || github.ref }}"
-    cancel_in_progress: str = "${{ github.event_name == 'pull_request' }}"
+    cancel_in_progress: str | bool = "${{ github.event_name == 'pull_request' }}"
     env: dict[str, str] = field(default_factory=dict)

@@ -1,24 +1,46 @@
-"""The stages, in pipeline order. Adding a stage is one module plus one line here."""
+"""The stages, in pipeline order. Adding a stage is one module plus one line here.
+
+`workflow` names the generated file a stage's jobs go into: `ci` runs on pull requests,
+the merge queue and pushes (read-only); `release` runs on pushes to the default branch
+and holds the only write permissions.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from harden_ci.plan.context import PlanContext
 from harden_ci.plan.model import Job
-from harden_ci.plan.stages import build_test, drift_guard, secret_scan
+from harden_ci.plan.stages import (
+    build_test,
+    dependency_review,
+    drift_guard,
+    iac_lint,
+    images,
+    publish,
+    schema_drift,
+    secret_scan,
+)
+
+WorkflowKey = Literal["ci", "release"]
 
 
 @dataclass(frozen=True)
 class Stage:
     name: str
-    workflow: str  # which generated workflow its jobs go into
+    workflow: WorkflowKey
     build: Callable[[PlanContext], list[Job]]
 
 
 STAGES: tuple[Stage, ...] = (
     Stage("secret-scan", "ci", secret_scan.build),
+    Stage("iac-lint", "ci", iac_lint.build),
+    Stage("schema-drift", "ci", schema_drift.build),
+    Stage("dependency-review", "ci", dependency_review.build),
     Stage("unit-tests", "ci", build_test.build),
+    Stage("images", "ci", images.build),
     Stage("drift-guard", "ci", drift_guard.build),
+    Stage("publish", "release", publish.build),
 )

@@ -96,3 +96,25 @@ def upload_artifact(ctx: PlanContext, name: str, path: str, *, always: bool = Tr
         {"name": name, "path": path, "if-no-files-found": "ignore", "retention-days": 14},
         if_="${{ !cancelled() }}" if always else None,
     )
+
+
+# Code scanning uploads are skipped for pull requests from forks, whose token cannot
+# write security events.
+SAME_REPO_OR_NOT_PR = ("github.event_name != 'pull_request' || "
+                       "github.event.pull_request.head.repo.full_name == github.repository")
+
+
+def upload_sarif(ctx: PlanContext, sarif_file: str, category: str) -> Step:
+    return action_step(
+        ctx, f"Upload {category} findings to code scanning", "github/codeql-action/upload-sarif",
+        {"sarif_file": sarif_file, "category": category},
+        if_=f"${{{{ !cancelled() && hashFiles('{sarif_file}') != '' && ({SAME_REPO_OR_NOT_PR}) }}}}",
+    )
+
+
+def pip_install_step(name: str, *requirements: str) -> Step:
+    """Install exact tool versions into a throwaway venv on PATH (never unpinned)."""
+    from harden_ci.plan.context import load_script
+
+    return Step(name=name, run=load_script("install-tools.sh"),
+                env={"REQUIREMENTS": " ".join(requirements)})

@@ -5,10 +5,15 @@ from __future__ import annotations
 from harden_ci.model import Spec
 from harden_ci.plan.context import PlanContext, load_script, make_context
 from harden_ci.plan.model import Job, Step, Trigger, Workflow
-from harden_ci.plan.registry import STAGES
+from harden_ci.plan.registry import STAGES, WorkflowKey
 
 CI_FILE = "harden-ci.yml"
+RELEASE_FILE = "harden-ci-release.yml"
 REQUIRED_JOB_ID = "required"
+
+
+def _jobs(ctx: PlanContext, key: WorkflowKey) -> list[Job]:
+    return [job for stage in STAGES if stage.workflow == key for job in stage.build(ctx)]
 
 
 def _required_job(ctx: PlanContext, jobs: list[Job]) -> Job:
@@ -29,10 +34,7 @@ def _required_job(ctx: PlanContext, jobs: list[Job]) -> Job:
 
 def ci_workflow(ctx: PlanContext) -> Workflow:
     branch = ctx.spec.project.default_branch
-    jobs: list[Job] = []
-    for stage in STAGES:
-        if stage.workflow == "ci":
-            jobs.extend(stage.build(ctx))
+    jobs = _jobs(ctx, "ci")
     jobs.append(_required_job(ctx, jobs))
     return Workflow(
         filename=CI_FILE,
@@ -42,7 +44,23 @@ def ci_workflow(ctx: PlanContext) -> Workflow:
     )
 
 
+def release_workflow(ctx: PlanContext) -> Workflow | None:
+    jobs = _jobs(ctx, "release")
+    if not jobs:
+        return None
+    return Workflow(
+        filename=RELEASE_FILE,
+        name=f"harden-ci release: {ctx.spec.project.name}",
+        on=Trigger(push_branches=[ctx.spec.project.default_branch]),
+        jobs=jobs,
+        # A release in flight is never cancelled halfway; the next one waits.
+        concurrency_group="${{ github.workflow }}-${{ github.ref }}",
+        cancel_in_progress=False,
+    )
+
+
 def plan(spec: Spec, spec_file: str) -> list[Workflow]:
     """Every workflow the spec produces, in a stable order."""
     ctx = make_context(spec, spec_file)
-    return [ci_workflow(ctx)]
+    workflows = [ci_workflow(ctx), release_workflow(ctx)]
+    return [wf for wf in workflows if wf is not None]

@@ -11,7 +11,7 @@ from harden_ci import __version__
 from harden_ci.model import Spec
 from harden_ci.plan.model import Script, Uses, Workflow
 from harden_ci.plan.workflows import plan
-from harden_ci.render.quoting import ident, quote
+from harden_ci.render.quoting import comment, ident, quote
 
 # The first line of every file harden-ci writes. The writer refuses to touch a file that
 # does not start with it; `check` and the drift guard look for it too.
@@ -46,6 +46,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters["q"] = quote
     env.filters["ident"] = ident
+    env.filters["comment"] = comment
     env.filters["script"] = _script_block
     env.filters["uses"] = _uses
     env.tests["script"] = lambda value: isinstance(value, Script)

@@ -60,3 +60,11 @@ def ident(value: object) -> str:
     if not isinstance(value, str) or not _IDENT.match(value):
         raise ValueError(f"not an identifier: {value!r}")
     return value
+
+
+def comment(value: object) -> str:
+    """Text for a `# comment` harden-ci writes itself: one line, no surprises."""
+    text = str(value)
+    if not text or any(ch in text for ch in "\r\n\x85\u2028\u2029") or not text.isprintable():
+        raise ValueError(f"not a one-line comment: {text!r}")
+    return text

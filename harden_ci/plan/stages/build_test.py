@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from harden_ci.model.services import Service
 from harden_ci.plan.context import PlanContext, load_script
-from harden_ci.plan.model import Job, Matrix, Step
+from harden_ci.plan.model import Job, Matrix, Step, read
 from harden_ci.plan.steps import checkout, setup_toolchain, upload_artifact
 
 CONTROL = "Unit tests of every service (sharded, cached)"
@@ -54,7 +54,7 @@ def _job(ctx: PlanContext, name: str, service: Service) -> Job:
         name=title,
         runs_on=service.runner or ctx.runner,
         timeout_minutes=30,
-        permissions={"contents": "read"},
+        permissions={"contents": read("check out the code")},
         steps=steps,
         matrix=Matrix(axes={"shard": list(range(1, service.shards + 1))}) if sharded else None,
         control=CONTROL,

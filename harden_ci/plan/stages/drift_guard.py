@@ -4,7 +4,7 @@ or the spec changed without re-rendering."""
 from __future__ import annotations
 
 from harden_ci.plan.context import PlanContext, load_script
-from harden_ci.plan.model import Job, Step
+from harden_ci.plan.model import Job, Step, read
 from harden_ci.plan.steps import action_step, checkout
 
 CONTROL = "Generated workflows match the reviewed spec (drift guard)"
@@ -21,4 +21,4 @@ def build(ctx: PlanContext) -> list[Job]:
              env={"HARDEN_CI_PACKAGE": ctx.harden_ci_package, "HARDEN_CI_SPEC": ctx.spec_file}),
     ]
     return [Job(id=JOB_ID, name="Drift guard", runs_on=ctx.runner, timeout_minutes=10,
-                permissions={"contents": "read"}, steps=steps, control=CONTROL)]
+                permissions={"contents": read("check out the spec and workflows")}, steps=steps, control=CONTROL)]
