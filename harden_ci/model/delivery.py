@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -72,7 +73,7 @@ class Canary(SpecModel):
     @field_validator("steps")
     @classmethod
     def _rising_to_100(cls, steps: list[int]) -> list[int]:
-        if any(b <= a for a, b in zip(steps, steps[1:], strict=False)):
+        if any(b <= a for a, b in pairwise(steps)):
             raise ValueError("canary steps must rise strictly, e.g. [5, 25, 100]")
         if steps[-1] != 100:
             raise ValueError("the last canary step must be 100")

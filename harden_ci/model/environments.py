@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from harden_ci.model.base import SpecModel
-from harden_ci.model.types import Command, RepoPath, SecretName, Seconds, Url
+from harden_ci.model.types import Command, RepoPath, Seconds, SecretName, Url
 
 
 class Environment(SpecModel):

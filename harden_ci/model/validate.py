@@ -108,7 +108,7 @@ def _error(loaded: LoadedSpec, err: ErrorDetails) -> SpecError:
 def _pattern_hint(loc: Path_) -> str | None:
     if len(loc) >= 2 and loc[0] in ("services", "environments") and len(loc) == 2:
         return "names are lower case letters, digits, `-` and `_`, starting with a letter"
-    if loc and loc[-1] in ("secrets", "vars") or (len(loc) >= 2 and loc[-2] in ("secrets",
+    if (loc and loc[-1] in ("secrets", "vars")) or (len(loc) >= 2 and loc[-2] in ("secrets",
                                                                                  "vars")):
         return "secret and variable names are UPPER_CASE and may not start with GITHUB_"
     if loc and loc[-1] == "default_branch":

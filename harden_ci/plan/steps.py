@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harden_ci.model.services import Service
-from harden_ci.plan.context import PlanContext
+from harden_ci.plan.context import PlanContext, load_script
 from harden_ci.plan.model import Scalar, Step
 
 
@@ -114,7 +114,5 @@ def upload_sarif(ctx: PlanContext, sarif_file: str, category: str) -> Step:
 
 def pip_install_step(name: str, *requirements: str) -> Step:
     """Install exact tool versions into a throwaway venv on PATH (never unpinned)."""
-    from harden_ci.plan.context import load_script
-
     return Step(name=name, run=load_script("install-tools.sh"),
                 env={"REQUIREMENTS": " ".join(requirements)})

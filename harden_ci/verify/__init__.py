@@ -61,9 +61,9 @@ def _check_job(name: str, job_id: str, job: dict[str, Any]) -> list[str]:
         if "uses" in step:
             uses = str(step["uses"])
             problems += _check_uses(name, at, uses)
-            if uses.startswith("actions/checkout@"):
-                if (step.get("with") or {}).get("persist-credentials") is not False:
-                    problems.append(f"{name}: {at}: checkout without persist-credentials: false")
+            if uses.startswith("actions/checkout@") and \
+                    (step.get("with") or {}).get("persist-credentials") is not False:
+                problems.append(f"{name}: {at}: checkout without persist-credentials: false")
         run = step.get("run")
         if isinstance(run, str):
             # harden-ci passes every value to scripts through env, so any expression in a

@@ -18,7 +18,9 @@ def build(ctx: PlanContext) -> list[Job]:
         action_step(ctx, "Set up Python", "actions/setup-python",
                     {"python-version": PYTHON_VERSION}),
         Step(name="Check the workflows against the spec", run=load_script("drift-guard.sh"),
-             env={"HARDEN_CI_PACKAGE": ctx.harden_ci_package, "HARDEN_CI_SPEC": ctx.spec_file}),
+             env={"HARDEN_CI_PACKAGE": ctx.harden_ci_package,
+                  "HARDEN_CI_SPEC": ctx.spec_file}),
     ]
     return [Job(id=JOB_ID, name="Drift guard", runs_on=ctx.runner, timeout_minutes=10,
-                permissions={"contents": read("check out the spec and workflows")}, steps=steps, control=CONTROL)]
+                permissions={"contents": read("check out the spec and workflows")},
+                steps=steps, control=CONTROL)]
