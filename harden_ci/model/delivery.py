@@ -32,10 +32,12 @@ class Soak(SpecModel):
     scripts: list[RepoPath] = Field(min_length=1)
     """k6 journey scripts."""
     budgets: Budgets = Budgets()
+    """Latency and error budgets the soak must hold."""
 
 
 class Load(SpecModel):
     soak: Soak | None = None
+    """A long run of journey scripts against an environment."""
 
 
 class CanaryMetrics(SpecModel):
@@ -68,7 +70,9 @@ class Canary(SpecModel):
     shadow_traffic: bool = False
     """Mirror live prompts to the new version and score them before the first step."""
     metrics: CanaryMetrics | None = None
+    """Where canary and baseline metrics come from."""
     rollback_on: RollbackRules = RollbackRules()
+    """Limits that roll the canary back automatically."""
 
     @field_validator("steps")
     @classmethod
@@ -82,3 +86,4 @@ class Canary(SpecModel):
 
 class Delivery(SpecModel):
     canary: Canary | None = None
+    """Canary promotion in steps, with automatic rollback."""

@@ -67,9 +67,13 @@ class Vulnerabilities(SpecModel):
 
 class Gates(SpecModel):
     secret_scan: SecretScan | None = None
+    """Scan every change for committed secrets."""
     iac_lint: IacLint | None = None
+    """Lint infrastructure code, Dockerfiles and workflows."""
     schema_drift: SchemaDrift | None = None
+    """Block changes whose models and migrations disagree."""
     vulnerabilities: Vulnerabilities | None = None
+    """Dependency review on pull requests and image scans."""
 
 
 class SupplyChain(SpecModel):

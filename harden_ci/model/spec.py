@@ -21,14 +21,21 @@ class Spec(SpecModel):
     version: Literal[1]
     """The spec format version."""
     project: Project
+    """What the repository is: name, default branch, registry, runner."""
     services: dict[Name, Service] = Field(min_length=1, max_length=2000)
     """One entry per deployable; the name becomes part of job ids."""
     gates: Gates | None = None
+    """Static checks every change passes: secrets, IaC lint, schema drift, vulnerabilities."""
     supply_chain: SupplyChain | None = None
+    """SBOMs, signatures and provenance of published images."""
     environments: dict[Name, Environment] = Field(default_factory=dict)
+    """Where the product runs: per-pull-request previews, staging, production."""
     tests: Tests | None = None
+    """Verification after unit tests: contract, e2e, LLM checks, auth e2e."""
     load: Load | None = None
+    """Soak tests with latency and error budgets."""
     delivery: Delivery | None = None
+    """Progressive delivery: canary steps with automatic rollback."""
 
 
 Reference = tuple[tuple[str | int, ...], str, str]  # (path, message, hint)

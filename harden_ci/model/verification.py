@@ -60,6 +60,10 @@ class AuthTests(SpecModel):
 
 class Tests(SpecModel):
     contract: ContractTests | None = None
+    """OpenAPI lint, breaking-change diff and fuzzing."""
     e2e: E2eTests | None = None
+    """End-to-end suite against an environment."""
     llm: LlmChecks | None = None
+    """Scored LLM evaluations with schema checks and tolerance bands."""
     auth: AuthTests | None = None
+    """Auth probes: key rotation, token replay, lifetime, tenant isolation."""
