@@ -74,10 +74,22 @@ def _check_job(name: str, job_id: str, job: dict[str, Any]) -> list[str]:
     return problems
 
 
+def _check_ignores(text: str, name: str) -> list[str]:
+    """An audit may be silenced only for a recorded exception: a tag-pinned reusable
+    workflow that must be called by tag."""
+    problems = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if "zizmor: ignore" in line and not re.search(
+                r"^\s*uses: (" + "|".join(map(re.escape, TAG_PINNED)) + r")\S+@v\d+\.\d+\.\d+ ",
+                line):
+            problems.append(f"{name}:{number}: an audit is silenced outside a recorded exception")
+    return problems
+
+
 def check_workflow(text: str, name: str) -> list[str]:
     """Every broken invariant in one generated workflow (empty: all hold)."""
     data = _load(text, name)
-    problems: list[str] = []
+    problems: list[str] = _check_ignores(text, name)
     if data.get("permissions") != {}:
         problems.append(f"{name}: top-level permissions must be {{}}")
     triggers = data.get("on") or {}
