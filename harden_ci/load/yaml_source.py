@@ -29,6 +29,7 @@ from ruamel.yaml.events import (
     SequenceStartEvent,
     StreamEndEvent,
 )
+from ruamel.yaml.reader import ReaderError
 
 from harden_ci.errors import Location, SpecError
 
@@ -58,6 +59,9 @@ class LoadedSpec:
     raw: bytes
     marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     key_marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    # The source text of plain scalars YAML read as numbers, booleans or null, so an
+    # error can quote what the user wrote (`3.10`, not the float 3.1).
+    plain_text: dict[Path_, str] = field(default_factory=dict)
 
     def location(self, path: Path_, *, key: bool = False) -> Location:
         """The closest known location of `path` (walking up to a parent if needed)."""
@@ -97,8 +101,12 @@ def _resolve_plain(text: str) -> Any:
             return int(text[2:], 16)
         return int(text, 10)
     if _FLOAT.match(text):
-        return float(text.replace("inf", "Inf").replace("Inf", "inf").replace("INF", "inf")
-                     .replace("NaN", "nan").replace("NAN", "nan"))
+        lowered = text.lower()
+        if lowered.endswith(".inf"):
+            return float("-inf") if lowered.startswith("-") else float("inf")
+        if lowered == ".nan":
+            return float("nan")
+        return float(text)
     return text
 
 
@@ -118,6 +126,7 @@ class _Builder:
         self.limits = limits
         self.marks: dict[Path_, tuple[int, int]] = {}
         self.key_marks: dict[Path_, tuple[int, int]] = {}
+        self.plain_text: dict[Path_, str] = {}
         self.anchors: dict[str, tuple[Any, int]] = {}  # anchor -> (value, expanded size)
         self.nodes = 0
         self.stack: list[_Frame] = []
@@ -226,6 +235,8 @@ class _Builder:
             parent.pending_key_mark = (event.start_mark.line + 1, event.start_mark.column + 1)
             return
         value = _resolve_plain(text) if event.implicit[0] and event.style is None else text
+        if not isinstance(value, str):
+            self.plain_text[self.child_path()] = text
         if event.anchor:
             self.anchors[event.anchor] = (value, 1)
         self.place(event, value, 1)
@@ -294,8 +305,17 @@ def load_spec_text(raw: bytes, source: str, limits: Limits | None = None) -> Loa
         problem = exc.problem or exc.context or "malformed YAML"
         raise SpecError(f"YAML syntax error: {problem}", location=location,
                         hint="check indentation, quoting and colons around this place") from None
+    except ReaderError as exc:
+        # A character YAML does not allow at all (a raw control character, say).
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        raise SpecError(f"control character U+{ord(char):04X} is not allowed in a spec",
+                        location=Location(source, line, column),
+                        hint="remove it; only tab and newline are allowed") from None
     except YAMLError as exc:
-        raise SpecError(f"YAML error: {exc}", location=Location(source)) from None
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else "malformed YAML"
+        raise SpecError(f"YAML error: {first_line}", location=Location(source)) from None
     except RecursionError:
         raise SpecError("the spec nests too deeply to read", location=Location(source)) from None
     if not isinstance(builder.root, dict):
@@ -304,7 +324,7 @@ def load_spec_text(raw: bytes, source: str, limits: Limits | None = None) -> Loa
                         location=Location(source, 1, 1),
                         hint="start with `version: 1`, `project:` and `services:`")
     return LoadedSpec(source=source, data=builder.root, raw=raw, marks=builder.marks,
-                      key_marks=builder.key_marks)
+                      key_marks=builder.key_marks, plain_text=builder.plain_text)
 
 
 def load_spec_file(path: Path, limits: Limits | None = None) -> LoadedSpec:

@@ -94,7 +94,8 @@ def _error(loaded: LoadedSpec, err: ErrorDetails) -> SpecError:
         message = f"`{given}` is not one of {expected}"
         hint = f"did you mean `{close[0]}`?" if close else None
     elif kind == "string_type" and isinstance(err.get("input"), (int, float)):
-        hint = f'quote it: "{err["input"]}" (YAML read it as a number)'
+        written = loaded.plain_text.get(loc, str(err["input"]))
+        hint = f'quote it: "{written}" (YAML read it as a number)'
     elif kind == "string_pattern_mismatch":
         message = f"`{err.get('input')}` does not match the allowed form"
         hint = _pattern_hint(loc)
