@@ -113,5 +113,14 @@ def schema() -> None:
     _run(schema_cmd.run)
 
 
+def _register_gates() -> None:
+    from harden_ci.cli.gate_cmd import gate
+
+    cli.add_command(gate)
+
+
+_register_gates()
+
+
 def main() -> None:
     cli(prog_name="harden-ci")

@@ -1,0 +1,7 @@
+"""`harden-ci gate` subcommands for the auth gate (being written)."""
+
+from __future__ import annotations
+
+import click
+
+COMMANDS: list[click.Command] = []
