@@ -57,7 +57,9 @@ def test_committed_workflows_equal_a_fresh_render(spec: Path) -> None:
         path = committed_dir / name
         assert path.is_file(), f"{name} is rendered but not committed"
         assert path.read_bytes() == text.encode("utf-8"), f"{name} differs from a fresh render"
-    generated = {p.name for p in committed_dir.iterdir()
+    # Workflows sit at the top of the folder, companion files in harden-ci/.
+    candidates = [*committed_dir.iterdir(), *(committed_dir / "harden-ci").glob("*")]
+    generated = {p.relative_to(committed_dir).as_posix() for p in candidates
                  if p.is_file() and p.read_bytes().startswith(MARKER_PREFIX.encode())}
     assert generated == set(rendered), (
         f"committed generated files the spec no longer produces: {generated - set(rendered)}")

@@ -52,11 +52,14 @@ def snapshot(folder: Path) -> dict[str, tuple[str, bytes | str | None]]:
 
 
 def stats(folder: Path) -> dict[str, tuple[int, int]]:
-    return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
+    return {p.relative_to(folder).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def rendered_names(repo: Path) -> list[str]:
-    return sorted(p.name for p in (repo / WORKFLOWS).iterdir())
+    """Files in the workflows folder, companions (harden-ci/...) included."""
+    out = repo / WORKFLOWS
+    return sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
 
 
 def no_temp_files(folder: Path) -> None:

@@ -10,6 +10,7 @@ from harden_ci.model.base import SpecModel
 from harden_ci.model.types import (
     Branch,
     Command,
+    Name,
     Registry,
     RepoPath,
     RunnerLabel,
@@ -27,7 +28,12 @@ class Project(SpecModel):
     registry: Registry | None = None
     """Where images are pushed, e.g. `ghcr.io/acme`."""
     runner: RunnerLabel = "ubuntu-24.04"
-    """The runner label jobs use unless a service picks another."""
+    """The runner label jobs use unless a service picks another (the `default` class)."""
+    runners: dict[Name, RunnerLabel | list[RunnerLabel]] = Field(default_factory=dict)
+    """Runner classes by name: a GitHub-hosted or larger-runner label, or a list of
+    self-hosted labels (a runner scale set). Services pick one with `runner:`."""
+    shared_paths: list[RepoPath] = Field(default_factory=list)
+    """Paths every service depends on: a change here runs all services' jobs."""
     code_scanning: bool = True
     """Upload SARIF findings to GitHub code scanning (needs it enabled on the repository)."""
 
@@ -95,7 +101,9 @@ class Service(SpecModel):
     kind: Literal["app", "llm"] = "app"
     """`llm` marks a service whose answers come from a model (LLM checks, shadow traffic)."""
     runner: RunnerLabel | None = None
-    """A runner label for this service's jobs, overriding the project's."""
+    """A runner class from `project.runners` (or a plain runner label) for this service."""
+    watch: list[RepoPath] = Field(default_factory=list)
+    """More paths whose changes select this service (libraries it uses)."""
 
     @model_validator(mode="after")
     def _needs_something_to_run(self) -> Service:
@@ -111,6 +119,16 @@ class Service(SpecModel):
         if self.language is None and (self.test or self.install or self.version):
             raise ValueError("`test`, `install` and `version` need a `language`")
         return self
+
+    def runner_labels(self, project: Project) -> list[str]:
+        """The `runs-on` labels of this service's jobs."""
+        chosen = self.runner or "default"
+        if chosen in project.runners:
+            labels = project.runners[chosen]
+            return list(labels) if isinstance(labels, list) else [labels]
+        if chosen == "default":
+            return [project.runner]
+        return [chosen]
 
     def defaults(self) -> LanguageDefaults | None:
         return LANGUAGE_DEFAULTS.get(self.language or "")

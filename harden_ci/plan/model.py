@@ -9,7 +9,7 @@ from `templates/scripts/` and reach data only through `env:`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 Scalar = str | int | float | bool
 Permission = Literal["read", "write"]
@@ -73,6 +73,8 @@ class Matrix:
 
     axes: dict[str, list[Scalar]] = field(default_factory=dict)
     include: list[dict[str, Scalar]] = field(default_factory=list)
+    # `include: ${{ fromJSON(...) }}`: entries computed at run time by an earlier job.
+    include_expression: str | None = None
     fail_fast: bool = False
     max_parallel: int | None = None
 
@@ -124,6 +126,15 @@ class Trigger:
     pull_request_types: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Companion:
+    """A file rendered beside the workflows (under `harden-ci/`), from its own template."""
+
+    filename: str
+    template: str
+    context: dict[str, Any]
+
+
 @dataclass
 class Workflow:
     filename: str
@@ -134,3 +145,11 @@ class Workflow:
     concurrency_group: str = "${{ github.workflow }}-${{ github.event.pull_request.number || github.ref }}"
     cancel_in_progress: str | bool = "${{ github.event_name == 'pull_request' }}"
     env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Plan:
+    """Everything one spec produces."""
+
+    workflows: list[Workflow]
+    companions: list[Companion] = field(default_factory=list)

@@ -15,6 +15,7 @@ from harden_ci.plan.context import PlanContext
 from harden_ci.plan.model import Job
 from harden_ci.plan.stages import (
     build_test,
+    changes,
     dependency_review,
     drift_guard,
     iac_lint,
@@ -35,6 +36,7 @@ class Stage:
 
 
 STAGES: tuple[Stage, ...] = (
+    Stage("changes", "ci", changes.build),
     Stage("secret-scan", "ci", secret_scan.build),
     Stage("iac-lint", "ci", iac_lint.build),
     Stage("schema-drift", "ci", schema_drift.build),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from harden_ci.model import Spec
 from harden_ci.plan.context import PlanContext, load_script, make_context
-from harden_ci.plan.model import Job, Step, Trigger, Workflow
+from harden_ci.plan.model import Job, Plan, Step, Trigger, Workflow
 from harden_ci.plan.registry import STAGES, WorkflowKey
+from harden_ci.plan.stages import changes
 
 CI_FILE = "harden-ci.yml"
 RELEASE_FILE = "harden-ci-release.yml"
@@ -59,8 +60,10 @@ def release_workflow(ctx: PlanContext) -> Workflow | None:
     )
 
 
-def plan(spec: Spec, spec_file: str) -> list[Workflow]:
-    """Every workflow the spec produces, in a stable order."""
+def plan(spec: Spec, spec_file: str) -> Plan:
+    """Every workflow and companion file the spec produces, in a stable order."""
     ctx = make_context(spec, spec_file)
-    workflows = [ci_workflow(ctx), release_workflow(ctx)]
-    return [wf for wf in workflows if wf is not None]
+    workflows = [wf for wf in (ci_workflow(ctx), release_workflow(ctx)) if wf is not None]
+    uses_changes = any(job.id == changes.JOB_ID for wf in workflows for job in wf.jobs)
+    return Plan(workflows=workflows,
+                companions=[changes.companion(ctx)] if uses_changes else [])

@@ -1,5 +1,5 @@
 """Render workflows: plan → Jinja (StrictUndefined, one quoting filter) → text."""
 
-from harden_ci.render.engine import MARKER_PREFIX, header, render, render_workflows
+from harden_ci.render.engine import MARKER_PREFIX, header, render, render_plan
 
-__all__ = ["MARKER_PREFIX", "header", "render", "render_workflows"]
+__all__ = ["MARKER_PREFIX", "header", "render", "render_plan"]

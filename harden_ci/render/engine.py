@@ -9,9 +9,9 @@ import jinja2
 
 from harden_ci import __version__
 from harden_ci.model import Spec
-from harden_ci.plan.model import Script, Uses, Workflow
+from harden_ci.plan.model import Plan, Script, Uses
 from harden_ci.plan.workflows import plan
-from harden_ci.render.quoting import comment, ident, quote
+from harden_ci.render.quoting import comment, ident, python_json_literal, quote
 
 # The first line of every file harden-ci writes. The writer refuses to touch a file that
 # does not start with it; `check` and the drift guard look for it too.
@@ -53,13 +53,19 @@ def environment() -> jinja2.Environment:
     env.filters["comment"] = comment
     env.filters["script"] = _script_block
     env.filters["uses"] = _uses
+    env.filters["pyjson"] = python_json_literal
     env.tests["script"] = lambda value: isinstance(value, Script)
     return env
 
 
-def render_workflows(workflows: list[Workflow], spec_file: str) -> dict[str, str]:
-    template = environment().get_template("workflow.yml.j2")
-    return {wf.filename: header(spec_file) + template.render(wf=wf) for wf in workflows}
+def render_plan(result: Plan, spec_file: str) -> dict[str, str]:
+    env = environment()
+    workflow = env.get_template("workflow.yml.j2")
+    files = {wf.filename: header(spec_file) + workflow.render(wf=wf) for wf in result.workflows}
+    for companion in result.companions:
+        text = env.get_template(companion.template).render(**companion.context)
+        files[companion.filename] = header(spec_file) + text
+    return files
 
 
 def render(spec: Spec, spec_file: str = "harden-ci.yaml") -> dict[str, str]:
@@ -67,4 +73,4 @@ def render(spec: Spec, spec_file: str = "harden-ci.yaml") -> dict[str, str]:
 
     Pure and deterministic: the same spec gives the same bytes.
     """
-    return render_workflows(plan(spec, spec_file), spec_file)
+    return render_plan(plan(spec, spec_file), spec_file)

@@ -11,6 +11,7 @@ pass through unchanged, because GitHub evaluates them inside quoted strings too.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 
@@ -68,3 +69,12 @@ def comment(value: object) -> str:
     if not text or any(ch in text for ch in "\r\n\x85\u2028\u2029") or not text.isprintable():
         raise ValueError(f"not a one-line comment: {text!r}")
     return text
+
+
+def python_json_literal(value: object) -> str:
+    """Data for a generated Python file: JSON text inside a Python string literal.
+
+    `json.dumps` of a string is a valid Python string literal (every JSON escape is a
+    Python escape) and, with ensure_ascii, pure ASCII: no value can end the literal.
+    """
+    return json.dumps(json.dumps(value, sort_keys=True, separators=(",", ":")))

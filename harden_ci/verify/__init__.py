@@ -114,5 +114,10 @@ def verify(files: dict[str, str]) -> None:
     for name, text in sorted(files.items()):
         if name.endswith((".yml", ".yaml")):
             problems += check_workflow(text, name)
+        elif name.endswith(".py"):
+            try:
+                compile(text, name, "exec")
+            except SyntaxError as exc:
+                problems.append(f"{name}: does not compile: {exc}")
     if problems:
         raise InvariantError("generated workflows break invariants:\n" + "\n".join(problems))

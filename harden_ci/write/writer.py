@@ -18,8 +18,10 @@ from harden_ci.errors import Location, SpecError
 from harden_ci.render import MARKER_PREFIX
 
 Action = Literal["create", "update", "delete", "unchanged"]
-# Generated files harden-ci may own in the output folder (and so may remove).
+# Where harden-ci's files live in the output folder, and so where stale ones are looked
+# for: workflows at the top, companion files in harden-ci/. Only marked files go.
 _OWNED_SUFFIXES = (".yml", ".yaml")
+COMPANION_DIR = "harden-ci"
 
 
 @dataclass(frozen=True)
@@ -85,15 +87,24 @@ def plan_writes(root: Path, files: dict[str, str]) -> WritePlan:
             )
         else:
             plan.changes.append(Change(target, "update", old, text))
-    if root.is_dir():
-        produced = {(root / r).resolve() for r in files}
-        for path in sorted(root.iterdir()):
-            if (path.suffix in _OWNED_SUFFIXES and path.is_file() and not path.is_symlink()
-                    and path.resolve() not in produced):
-                old = _read(path)
-                if _is_marked(old):
-                    plan.changes.append(Change(path, "delete", old, None))
+    produced = {(root / r).resolve() for r in files}
+    for path in _owned_candidates(root):
+        if path.resolve() not in produced:
+            old = _read(path)
+            if _is_marked(old):
+                plan.changes.append(Change(path, "delete", old, None))
     return plan
+
+
+def _owned_candidates(root: Path) -> list[Path]:
+    """Files harden-ci may have written earlier: top-level workflows and companions."""
+    candidates: list[Path] = []
+    if root.is_dir():
+        candidates += [p for p in sorted(root.iterdir()) if p.suffix in _OWNED_SUFFIXES]
+    companions = root / COMPANION_DIR
+    if companions.is_dir() and not companions.is_symlink():
+        candidates += sorted(companions.iterdir())
+    return [p for p in candidates if p.is_file() and not p.is_symlink()]
 
 
 def _atomic_write(path: Path, text: str) -> None:

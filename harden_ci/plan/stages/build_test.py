@@ -1,66 +1,82 @@
-"""Per-service unit tests: toolchain with dependency cache, sharded matrix, reports."""
+"""Unit tests of every affected service: one matrix over service shards, filled at run time
+by the `changes` job, with toolchain setup and dependency caching per language.
+
+A matrix holds at most 256 jobs, so a monorepo with more shards gets several `unit-tests-N`
+jobs; each is skipped when its part of the matrix is empty.
+"""
 
 from __future__ import annotations
 
-from harden_ci.model.services import Service
 from harden_ci.plan.context import PlanContext, load_script
 from harden_ci.plan.model import Job, Matrix, Step, read
-from harden_ci.plan.steps import checkout, setup_toolchain, upload_artifact
+from harden_ci.plan.stages import changes
+from harden_ci.plan.steps import action_step, checkout
 
-CONTROL = "Unit tests of every service (sharded, cached)"
-REPORTS_DIR = "test-results"
-# How run-tests.sh hands each shard its share of the tests.
-_SHARD_STRATEGY = {"python": "python", "node": "node", "go": "go", "java": "java"}
-# The default go command covers every package; a shard names its own packages instead.
-_SHARDED_GO_DEFAULT = "go test -race"
+CONTROL = "Unit tests of every affected service (sharded, cached)"
 
 
-def job_id(name: str) -> str:
-    return f"test-{name}"
+def _is(language: str) -> str:
+    return f"${{{{ matrix.language == '{language}' }}}}"
 
 
-def _test_command(service: Service) -> str:
-    command = service.test_command or ""
-    if service.language == "go" and service.test is None and service.shards > 1:
-        return _SHARDED_GO_DEFAULT
-    return command
-
-
-def _job(ctx: PlanContext, name: str, service: Service) -> Job:
-    sharded = service.shards > 1
-    reports = REPORTS_DIR if service.path == "." else f"{service.path}/{REPORTS_DIR}"
-    steps: list[Step] = [checkout(ctx), *setup_toolchain(ctx, service)]
-    if service.install_command:
-        steps.append(Step(name="Install dependencies", run=service.install_command,
-                          working_directory=service.path))
-    steps.append(Step(
-        name="Run unit tests",
-        run=load_script("run-tests.sh"),
-        working_directory=service.path,
-        env={
-            "TEST_COMMAND": _test_command(service),
-            "SHARD_STRATEGY": _SHARD_STRATEGY.get(service.language or "", "env"),
-            "HARDEN_CI_SHARD_INDEX": "${{ matrix.shard }}" if sharded else "1",
-            "HARDEN_CI_SHARD_TOTAL": str(service.shards),
-            "HARDEN_CI_REPORTS_DIR": REPORTS_DIR,
-        },
-    ))
-    artifact = f"test-results-{name}" + ("-${{ matrix.shard }}" if sharded else "")
-    steps.append(upload_artifact(ctx, artifact, reports))
-    title = f"Unit tests ({name}" + (", shard ${{ matrix.shard }}/" + f"{service.shards})"
-                                      if sharded else ")")
-    return Job(
-        id=job_id(name),
-        name=title,
-        runs_on=service.runner or ctx.runner,
-        timeout_minutes=30,
-        permissions={"contents": read("check out the code")},
-        steps=steps,
-        matrix=Matrix(axes={"shard": list(range(1, service.shards + 1))}) if sharded else None,
-        control=CONTROL,
-    )
+def _steps(ctx: PlanContext) -> list[Step]:
+    return [
+        checkout(ctx),
+        action_step(ctx, "Set up Python", "actions/setup-python", {
+            "python-version": "${{ matrix.version }}", "cache": "pip",
+            "cache-dependency-path": "${{ matrix.lockfiles }}"}, if_=_is("python")),
+        action_step(ctx, "Set up Node.js", "actions/setup-node", {
+            "node-version": "${{ matrix.version }}", "cache": "npm",
+            "cache-dependency-path": "${{ matrix.lockfiles }}"}, if_=_is("node")),
+        action_step(ctx, "Set up Go", "actions/setup-go", {
+            "go-version": "${{ matrix.version }}", "cache": True,
+            "cache-dependency-path": "${{ matrix.lockfiles }}"}, if_=_is("go")),
+        action_step(ctx, "Set up Java", "actions/setup-java", {
+            "distribution": "temurin", "java-version": "${{ matrix.version }}", "cache": "maven",
+            "cache-dependency-path": "${{ matrix.lockfiles }}"}, if_=_is("java")),
+        Step(name="Set up the toolchain", run=load_script("toolchain.sh"),
+             working_directory="${{ matrix.path }}",
+             if_="${{ contains(fromJSON('[\"rust\", \"dotnet\", \"ruby\", \"custom\"]'), "
+                 "matrix.language) }}",
+             env={"LANGUAGE": "${{ matrix.language }}",
+                  "TOOLCHAIN_VERSION": "${{ matrix.version }}",
+                  "SETUP_COMMAND": "${{ matrix.setup }}"}),
+        action_step(ctx, "Cache dependencies", "actions/cache", {
+            "path": "${{ matrix.cache_path }}",
+            "key": "${{ matrix.language }}-${{ runner.os }}-${{ hashFiles(matrix.cache_key_file) }}",
+        }, if_="${{ matrix.cache_path != '' }}"),
+        Step(name="Install dependencies", run=load_script("run-command.sh"),
+             working_directory="${{ matrix.path }}", if_="${{ matrix.install != '' }}",
+             env={"COMMAND": "${{ matrix.install }}"}),
+        Step(name="Run unit tests", run=load_script("run-tests.sh"),
+             working_directory="${{ matrix.path }}",
+             env={"TEST_COMMAND": "${{ matrix.test }}",
+                  "SHARD_STRATEGY": "${{ matrix.strategy }}",
+                  "HARDEN_CI_SHARD_INDEX": "${{ matrix.shard }}",
+                  "HARDEN_CI_SHARD_TOTAL": "${{ matrix.shards }}",
+                  "HARDEN_CI_REPORTS_DIR": changes.REPORTS_DIR}),
+        action_step(ctx, "Upload test reports", "actions/upload-artifact", {
+            "name": "test-results-${{ matrix.service }}-${{ matrix.shard }}",
+            "path": "${{ matrix.reports }}", "if-no-files-found": "ignore",
+            "retention-days": 14}, if_="${{ !cancelled() }}"),
+    ]
 
 
 def build(ctx: PlanContext) -> list[Job]:
-    return [_job(ctx, name, service) for name, service in ctx.spec.services.items()
-            if service.language is not None]
+    count = changes.chunk_count(changes.test_entries(ctx))
+    jobs = []
+    for index in range(1, count + 1):
+        output = f"needs.{changes.JOB_ID}.outputs.tests-{index}"
+        jobs.append(Job(
+            id=f"unit-tests-{index}" if count > 1 else "unit-tests",
+            name="Unit tests (${{ matrix.service }} ${{ matrix.shard }}/${{ matrix.shards }})",
+            runs_on="${{ matrix.runs_on }}",
+            timeout_minutes=30,
+            needs=[changes.JOB_ID],
+            if_=f"${{{{ {output} != '[]' && {output} != '' }}}}",
+            permissions={"contents": read("check out the code")},
+            matrix=Matrix(include_expression=f"${{{{ fromJSON({output}) }}}}"),
+            steps=_steps(ctx),
+            control=CONTROL,
+        ))
+    return jobs

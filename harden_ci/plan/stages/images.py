@@ -9,16 +9,12 @@ from __future__ import annotations
 from harden_ci.model.gates import Vulnerabilities
 from harden_ci.model.services import Service
 from harden_ci.plan.context import PlanContext
-from harden_ci.plan.model import Job, Scalar, Step, read
+from harden_ci.plan.model import Job, Matrix, Step, read
+from harden_ci.plan.stages import changes
 from harden_ci.plan.steps import action_step, checkout
 
 CONTROL = "Every image builds and passes the vulnerability gate before merge"
-NOT_PUSH = "${{ github.event_name != 'push' }}"
 _SEVERITIES = ("low", "medium", "high", "critical")
-
-
-def job_id(name: str) -> str:
-    return f"image-{name}"
 
 
 def build_context(service: Service) -> str:
@@ -39,28 +35,33 @@ def scan_step(ctx: PlanContext, vulns: Vulnerabilities, image_ref: str) -> Step:
     })
 
 
-def _job(ctx: PlanContext, name: str, service: Service) -> Job:
-    assert service.dockerfile is not None
-    local_tag = f"harden-ci.local/{name}:pr"
-    scope = f"image-{name}"
-    build_with: dict[str, Scalar] = {
-        "context": build_context(service), "file": service.dockerfile, "push": False,
-        "load": True, "tags": local_tag,
-        "cache-from": f"type=gha,scope={scope}", "cache-to": f"type=gha,mode=max,scope={scope}",
-    }
-    steps = [
-        checkout(ctx),
-        action_step(ctx, "Set up Docker Buildx", "docker/setup-buildx-action"),
-        action_step(ctx, "Build the image (no push)", "docker/build-push-action", build_with),
-    ]
-    vulns = ctx.spec.gates.vulnerabilities if ctx.spec.gates else None
-    if vulns is not None:
-        steps.append(scan_step(ctx, vulns, local_tag))
-    return Job(id=job_id(name), name=f"Image ({name})", runs_on=service.runner or ctx.runner,
-               timeout_minutes=30, if_=NOT_PUSH,
-               permissions={"contents": read("read the build context")},
-               steps=steps, control=CONTROL)
-
-
 def build(ctx: PlanContext) -> list[Job]:
-    return [_job(ctx, name, s) for name, s in ctx.spec.services.items() if s.dockerfile]
+    count = changes.chunk_count(changes.image_entries(ctx))
+    vulns = ctx.spec.gates.vulnerabilities if ctx.spec.gates else None
+    local_tag = "harden-ci.local/${{ matrix.service }}:pr"
+    scope = "image-${{ matrix.service }}"
+    jobs = []
+    for index in range(1, count + 1):
+        output = f"needs.{changes.JOB_ID}.outputs.images-{index}"
+        steps = [
+            checkout(ctx),
+            action_step(ctx, "Set up Docker Buildx", "docker/setup-buildx-action"),
+            action_step(ctx, "Build the image (no push)", "docker/build-push-action", {
+                "context": "${{ matrix.context }}", "file": "${{ matrix.dockerfile }}",
+                "push": False, "load": True, "tags": local_tag,
+                "cache-from": f"type=gha,scope={scope}",
+                "cache-to": f"type=gha,mode=max,scope={scope}"}),
+        ]
+        if vulns is not None:
+            steps.append(scan_step(ctx, vulns, local_tag))
+        jobs.append(Job(
+            id=f"images-{index}" if count > 1 else "images",
+            name="Image (${{ matrix.service }})", runs_on="${{ matrix.runs_on }}",
+            timeout_minutes=30, needs=[changes.JOB_ID],
+            # Pushes build and publish in the release workflow instead.
+            if_=f"${{{{ github.event_name != 'push' && {output} != '[]' && {output} != '' }}}}",
+            permissions={"contents": read("read the build context")},
+            matrix=Matrix(include_expression=f"${{{{ fromJSON({output}) }}}}"),
+            steps=steps, control=CONTROL,
+        ))
+    return jobs
