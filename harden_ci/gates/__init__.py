@@ -1,0 +1,1 @@
+"""Runtime gates the generated workflows call through `harden-ci gate …`."""
