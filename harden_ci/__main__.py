@@ -1,3 +1,3 @@
-from harden_ci.cli import main
+from harden_ci.entry import main
 
 main()

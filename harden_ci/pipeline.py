@@ -35,7 +35,7 @@ def render_spec(spec_path: Path) -> Rendered:
     loaded, spec = load(spec_path)
     # The spec's folder is the repository root; the marker and the drift guard name the
     # spec relative to it.
-    files = render(spec, spec_path.name)
+    files = render(spec, spec_path.name, loaded.raw)
     verify(files)
     return Rendered(spec=spec, loaded=loaded, files=files)
 

@@ -8,6 +8,7 @@ from importlib import resources
 import jinja2
 
 from harden_ci import __version__
+from harden_ci.fingerprint import digest_line, files_digest, inputs_digest
 from harden_ci.model import Spec
 from harden_ci.plan.model import Plan, Script, Uses
 from harden_ci.plan.workflows import plan
@@ -58,19 +59,26 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def render_plan(result: Plan, spec_file: str) -> dict[str, str]:
+def render_plan(result: Plan, spec_file: str, inputs: str) -> dict[str, str]:
+    """Render every file of a plan, each headed by the marker and its digest line."""
     env = environment()
     workflow = env.get_template("workflow.yml.j2")
-    files = {wf.filename: header(spec_file) + workflow.render(wf=wf) for wf in result.workflows}
+    bodies = {wf.filename: workflow.render(wf=wf) for wf in result.workflows}
     for companion in result.companions:
-        text = env.get_template(companion.template).render(**companion.context)
-        files[companion.filename] = header(spec_file) + text
-    return files
+        bodies[companion.filename] = env.get_template(companion.template).render(
+            **companion.context)
+    files = files_digest(list(bodies))
+    return {name: header(spec_file) + digest_line(inputs, files, body) + body
+            for name, body in bodies.items()}
 
 
-def render(spec: Spec, spec_file: str = "harden-ci.yaml") -> dict[str, str]:
+def render(spec: Spec, spec_file: str = "harden-ci.yaml", source: bytes | None = None) -> dict[str, str]:
     """Every file the spec produces, by path relative to the workflows folder.
 
-    Pure and deterministic: the same spec gives the same bytes.
+    Pure and deterministic: the same spec (and spec bytes) gives the same output. `source`
+    is the spec file's bytes, stamped as a digest so `check` can answer without rendering;
+    without it the digest covers the validated model instead.
     """
-    return render_plan(plan(spec, spec_file), spec_file)
+    if source is None:
+        source = spec.model_dump_json().encode()
+    return render_plan(plan(spec, spec_file), spec_file, inputs_digest(spec_file, source))
