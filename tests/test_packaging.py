@@ -171,10 +171,13 @@ def test_wheel_installs_and_renders_the_committed_example(tmp_path: Path) -> Non
 
     committed = ROOT / "examples" / "minimal" / ".github" / "workflows"
     fresh = repo / ".github" / "workflows"
-    assert sorted(p.name for p in fresh.iterdir()) == sorted(p.name for p in committed.iterdir())
-    for path in sorted(committed.iterdir()):
-        assert (fresh / path.name).read_bytes() == path.read_bytes(), (
-            f"{path.name} from the installed wheel differs from the committed file")
+    def files(root: Path) -> list[str]:
+        return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+    assert files(fresh) == files(committed)
+    for name in files(committed):
+        assert (fresh / name).read_bytes() == (committed / name).read_bytes(), (
+            f"{name} from the installed wheel differs from the committed file")
 
     version = _run([str(bin_dir / "harden-ci"), "--version"], repo)
     assert version.stdout.strip() == f"harden-ci, version {harden_ci.__version__}"

@@ -16,16 +16,20 @@ pick() { awk -v i="$index" -v n="$total" '(NR - 1) % n == i - 1'; }
 if [ "$total" -gt 1 ]; then
   case "$SHARD_STRATEGY" in
     python)
-      mapfile -t args < <(git ls-files -- '*test_*.py' '*_test.py' | sort | pick)
+      # Test files by name, at any depth; listed first so a failing git fails the step.
+      listing=$(git ls-files -- ':(glob)**/test_*.py' ':(glob)**/*_test.py')
+      mapfile -t args < <(printf '%s\n' "$listing" | sed '/^$/d' | sort | pick)
       ;;
     node)
       args=("--shard=${index}/${total}")
       ;;
     go)
-      mapfile -t args < <(go list ./... | sort | pick)
+      listing=$(go list ./...)
+      mapfile -t args < <(printf '%s\n' "$listing" | sed '/^$/d' | sort | pick)
       ;;
     java)
-      classes=$(git ls-files -- 'src/test/*Test.java' 'src/test/*Tests.java' | sort | pick \
+      listing=$(git ls-files -- ':(glob)src/test/**/*Test.java' ':(glob)src/test/**/*Tests.java')
+      classes=$(printf '%s\n' "$listing" | sed '/^$/d' | sort | pick \
         | sed -e 's#.*/##' -e 's#\.java$##' | paste -sd, -)
       if [ -n "$classes" ]; then
         args=("-Dtest=${classes}" "-Dsurefire.failIfNoSpecifiedTests=false")

@@ -28,6 +28,8 @@ def scan_step(ctx: PlanContext, vulns: Vulnerabilities, image_ref: str) -> Step:
         return action_step(ctx, "Scan the image (trivy)", "aquasecurity/trivy-action", {
             "scan-type": "image", "image-ref": image_ref, "exit-code": "1",
             "ignore-unfixed": True, "severity": ",".join(s.upper() for s in at_or_above),
+            # Its default caches the database and binary: never in a publishing job.
+            "cache": False,
         })
     return action_step(ctx, "Scan the image (grype)", "anchore/scan-action", {
         "image": image_ref, "fail-build": True, "severity-cutoff": vulns.fail_on,

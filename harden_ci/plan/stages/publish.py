@@ -68,7 +68,8 @@ def _job(ctx: PlanContext, name: str, service: Service) -> Job:
     }
     steps: list[Step] = [
         checkout(ctx),
-        action_step(ctx, "Set up Docker Buildx", "docker/setup-buildx-action"),
+        action_step(ctx, "Set up Docker Buildx", "docker/setup-buildx-action",
+                    {"cache-binary": False}),
         _login(ctx),
         action_step(ctx, "Build and push the image", "docker/build-push-action", build_with,
                     id="build"),
