@@ -186,7 +186,10 @@ class Runner:
         }
 
         def from_matrix(value: str) -> str | None:
-            m = re.fullmatch(r"\$\{\{\s*matrix\.(\w+)\s*\}\}", value)
+            # matrix.NAME, or the service settings a matrix job reads in its first step
+            # (steps.service.outputs.NAME): both come from the `matrix` dict given here.
+            m = re.fullmatch(r"\$\{\{\s*(?:matrix|steps\.service\.outputs)\.(\w+)\s*\}\}",
+                             value)
             if m is None:
                 return None
             assert matrix is not None and m.group(1) in matrix, f"no matrix.{m.group(1)}"
@@ -212,9 +215,27 @@ class Runner:
                               capture_output=True, timeout=timeout, check=False)
 
     def outputs(self) -> dict[str, str]:
-        """What the steps run so far wrote to $GITHUB_OUTPUT (name=value lines)."""
-        lines = self.output_file.read_text(encoding="utf-8").splitlines()
-        return dict(line.split("=", 1) for line in lines if "=" in line)
+        """What the steps run so far wrote to $GITHUB_OUTPUT: `name=value` lines and
+        GitHub's multi-line form (`name<<DELIMITER`, value lines, `DELIMITER`)."""
+        return parse_outputs(self.output_file.read_text(encoding="utf-8"))
+
+
+def parse_outputs(text: str) -> dict[str, str]:
+    values: dict[str, str] = {}
+    lines = iter(text.splitlines())
+    for line in lines:
+        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
+            name, delimiter = line.split("<<", 1)
+            body: list[str] = []
+            for inner in lines:
+                if inner == delimiter:
+                    break
+                body.append(inner)
+            values[name] = "\n".join(body)
+        elif "=" in line:
+            name, value = line.split("=", 1)
+            values[name] = value
+    return values
 
 
 def _expression_string(value: object) -> str:
@@ -381,8 +402,27 @@ def unit_tests(files: dict[str, str], root: Path, service: str,
     for job_id, step in sorted(script_steps(_workflows(files), "run-tests.sh").items()):
         entries = [e for e in matrix_of(files, job_id, root) if e.get("service") == service]
         if entries:
-            return step, sorted(entries, key=lambda e: int(e["shard"]))
+            settings = service_settings(files, root, service)
+            return step, sorted(({**settings, **e} for e in entries),
+                                key=lambda e: int(e["shard"]))
     raise AssertionError(f"no unit-test matrix entry for {service}")
+
+
+def service_settings(files: dict[str, str], root: Path, service: str) -> dict[str, str]:
+    """The settings a matrix job's first step reads for `service`, by running that step
+    (the companion script with --service) on a checkout of the rendered files."""
+    workflows = _workflows(files)
+    steps = [step for wf in workflows.values() for job in wf["jobs"].values()
+             for step in job.get("steps") or [] if step.get("id") == "service"]
+    assert steps, "no matrix job reads its service's settings"
+    helper = Runner(root / f"settings-of-{service}")
+    for name, text in files.items():
+        target = helper.workspace / ".github" / "workflows" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    result = helper.run(steps[0], matrix={"service": service})
+    assert result.returncode == 0, _output(result)
+    return helper.outputs()
 
 
 def _running(result: subprocess.CompletedProcess[str]) -> str:

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from itertools import pairwise
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from harden_ci.model.base import SpecModel
-from harden_ci.model.types import Milliseconds, Name, Percent, Rate, RepoPath, Seconds, Text, Url
+from harden_ci.model.types import (
+    Command,
+    Milliseconds,
+    Name,
+    Percent,
+    Rate,
+    RepoPath,
+    Seconds,
+    SecretName,
+    Text,
+    Url,
+)
 
 
 class Budgets(SpecModel):
@@ -44,7 +56,9 @@ class CanaryMetrics(SpecModel):
     prometheus: Url
     """The Prometheus that holds canary and baseline metrics."""
     cost_metric: Text | None = None
-    """A metric of cost per request (for example tokens times price)."""
+    """A counter of cost spent (for example tokens times price), compared per request."""
+    selector: Text | None = None
+    """Extra label matchers for every query, e.g. `service="api"`."""
 
 
 class RollbackRules(SpecModel):
@@ -61,6 +75,22 @@ class Canary(SpecModel):
     """The production environment."""
     provider: Literal["command", "argo-rollouts"] = "command"
     """How traffic shifts: your command (weight in env) or Argo Rollouts."""
+    shift: Command | None = None
+    """For `provider: command`: sets the canary's traffic share from HARDEN_CI_CANARY_WEIGHT."""
+    rollback: Command | None = None
+    """Undoes the rollout (default: `shift` with weight 0)."""
+    rollout: Text | None = None
+    """For `provider: argo-rollouts`: the Rollout's name (`kubectl argo rollouts` must be on
+    the runner)."""
+    flag_provider: Literal["command", "flagd"] = "command"
+    """How `feature_flag` ramps: your `flag_command`, or a flagd JSON file in the repo."""
+    flag_command: Command | None = None
+    """Sets the flag to HARDEN_CI_FLAG_PERCENT percent for HARDEN_CI_FLAG."""
+    flag_file: RepoPath | None = None
+    """For `flag_provider: flagd`: the flagd flags JSON file to ramp and deploy."""
+    shadow: Command | None = None
+    """Mirrors a sample of live prompts to the new version and writes its answers (JSON
+    lines) to HARDEN_CI_LLM_OUTPUTS, for the LLM scorer (needs `tests.llm`)."""
     steps: list[Percent] = Field(default_factory=lambda: [5, 25, 100], min_length=1)
     """Traffic percentages, rising, ending at 100."""
     bake: Seconds = 10 * 60
@@ -73,6 +103,24 @@ class Canary(SpecModel):
     """Where canary and baseline metrics come from."""
     rollback_on: RollbackRules = RollbackRules()
     """Limits that roll the canary back automatically."""
+
+    @model_validator(mode="after")
+    def _provider_fields(self) -> Canary:
+        if self.provider == "command" and self.shift is None:
+            raise ValueError("`provider: command` needs a `shift` command (it gets "
+                             "HARDEN_CI_CANARY_WEIGHT)")
+        if self.provider == "argo-rollouts" and self.rollout is None:
+            raise ValueError("`provider: argo-rollouts` needs `rollout` (the Rollout's name)")
+        if self.metrics is None:
+            raise ValueError("a canary needs `metrics: {prometheus: URL}` for its analysis")
+        if self.feature_flag and self.flag_provider == "command" and self.flag_command is None:
+            raise ValueError("`feature_flag` needs `flag_command`, or `flag_provider: flagd` "
+                             "with `flag_file`")
+        if self.flag_provider == "flagd" and (self.flag_file is None or not self.feature_flag):
+            raise ValueError("`flag_provider: flagd` needs `feature_flag` and `flag_file`")
+        if self.shadow_traffic and self.shadow is None:
+            raise ValueError("`shadow_traffic: true` needs a `shadow` command")
+        return self
 
     @field_validator("steps")
     @classmethod
@@ -87,3 +135,31 @@ class Canary(SpecModel):
 class Delivery(SpecModel):
     canary: Canary | None = None
     """Canary promotion in steps, with automatic rollback."""
+
+
+class CostBudget(SpecModel):
+    max: float = Field(gt=0)
+    """The most one run may cost; the command writes its cost to $HARDEN_CI_COST_FILE."""
+
+
+class Schedule(SpecModel):
+    cron: Text
+    """When it runs (five cron fields, UTC), e.g. `0 3 * * *`."""
+    command: Command
+    """What runs."""
+    environment: Name | None = None
+    """The environment whose secrets and protection apply."""
+    secrets: list[SecretName] = Field(default_factory=list)
+    """Secrets the command needs, passed as env variables of the same name."""
+    timeout: Seconds = 3600
+    """The longest one run may take."""
+    cost_budget: CostBudget | None = None
+    """Fail the run when the cost it reports passes the budget."""
+
+    @field_validator("cron")
+    @classmethod
+    def _five_fields(cls, cron: str) -> str:
+        fields = cron.split()
+        if len(fields) != 5 or not all(re.fullmatch(r"[0-9*/,-]+", f) for f in fields):
+            raise ValueError("a cron has five fields of digits and `* / , -`, e.g. `0 3 * * *`")
+        return " ".join(fields)

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from harden_ci.model.base import SpecModel
-from harden_ci.model.delivery import Delivery, Load
+from harden_ci.model.delivery import Delivery, Load, Schedule
 from harden_ci.model.environments import Environment
 from harden_ci.model.gates import Gates, SupplyChain
 from harden_ci.model.services import Project, Service
@@ -22,7 +22,7 @@ class Spec(SpecModel):
     """The spec format version."""
     project: Project
     """What the repository is: name, default branch, registry, runner."""
-    services: dict[Name, Service] = Field(min_length=1, max_length=2000)
+    services: dict[Name, Service] = Field(min_length=1, max_length=1000)
     """One entry per deployable; the name becomes part of job ids."""
     gates: Gates | None = None
     """Static checks every change passes: secrets, IaC lint, schema drift, vulnerabilities."""
@@ -36,6 +36,8 @@ class Spec(SpecModel):
     """Soak tests with latency and error budgets."""
     delivery: Delivery | None = None
     """Progressive delivery: canary steps with automatic rollback."""
+    schedules: dict[Name, Schedule] = Field(default_factory=dict)
+    """Recurring jobs (nightly batches and the like), one run at a time, with budgets."""
 
 
 Reference = tuple[tuple[str | int, ...], str, str]  # (path, message, hint)
@@ -71,6 +73,33 @@ def dangling_references(spec: Spec) -> list[Reference]:
     if spec.load and spec.load.soak:
         need(("load", "soak", "environment"), spec.load.soak.environment, envs, "environment")
     if spec.delivery and spec.delivery.canary:
-        need(("delivery", "canary", "environment"), spec.delivery.canary.environment, envs,
-             "environment")
+        canary = spec.delivery.canary
+        need(("delivery", "canary", "environment"), canary.environment, envs, "environment")
+        if canary.shadow_traffic and not (spec.tests and spec.tests.llm):
+            problems.append((("delivery", "canary", "shadow_traffic"), "shadow traffic is "
+                             "scored with the LLM checks", "add `tests.llm` (gold, schema)"))
+    for name, schedule in spec.schedules.items():
+        if schedule.environment:
+            need(("schedules", name, "environment"), schedule.environment, envs, "environment")
+    if spec.tests and spec.tests.e2e and not _deployable(spec, spec.tests.e2e.environment):
+        problems.append((("tests", "e2e", "environment"), "e2e needs an environment with a "
+                         "`url`", "give the environment a `url:`"))
+    for path, env_name in _url_users(spec):
+        if not _deployable(spec, env_name):
+            problems.append((path, f"environment `{env_name}` needs a `url`",
+                             "the probes and load tests target it"))
     return problems
+
+
+def _deployable(spec: Spec, name: str) -> bool:
+    env = spec.environments.get(name)
+    return env is None or env.url is not None  # a missing name is reported on its own
+
+
+def _url_users(spec: Spec) -> list[tuple[tuple[str | int, ...], str]]:
+    users: list[tuple[tuple[str | int, ...], str]] = []
+    if spec.load and spec.load.soak:
+        users.append((("load", "soak", "environment"), spec.load.soak.environment))
+    if spec.tests and spec.tests.auth:
+        users.append((("tests", "auth", "environment"), spec.tests.auth.environment))
+    return users

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from harden_ci.model.base import SpecModel
-from harden_ci.model.types import Command, Name, Rate, RepoPath, Seconds, Url
+from harden_ci.model.types import Command, Name, Rate, RepoPath, Seconds, SecretName, Text, Url
 
 
 class ContractTests(SpecModel):
@@ -39,6 +39,10 @@ class LlmChecks(SpecModel):
     """How far the score may fall below the gold baseline."""
     token_budget: Rate = 0.25
     """Fail when token usage grows more than this fraction over the baseline."""
+    baseline: RepoPath | None = None
+    """Baseline score and tokens per case (default: `<gold>.baseline.json` if present)."""
+    secrets: list[SecretName] = Field(default_factory=list)
+    """Secrets the eval command needs (model API keys), passed as env variables."""
 
 
 class AuthTests(SpecModel):
@@ -56,6 +60,26 @@ class AuthTests(SpecModel):
     """A tenant A token asking for tenant B's resources must get 403 or 404."""
     max_token_lifetime: Seconds = 15 * 60
     """The longest lifetime an access token may have."""
+    token_command: Command
+    """Prints a fresh access token (tenant A) on one line."""
+    revoked_token_command: Command | None = None
+    """Prints a revoked or expired token (for `token_replay`)."""
+    tenant_b_token_command: Command | None = None
+    """Unused by the probes today; reserved for two-way isolation checks."""
+    protected_path: Text = "/"
+    """A path of the API that needs a valid token."""
+    tenant_b_path: Text | None = None
+    """A path holding tenant B's data (for `tenant_isolation`)."""
+
+    @model_validator(mode="after")
+    def _inputs_for_probes(self) -> AuthTests:
+        if self.key_rotation and self.rotate_command is None:
+            raise ValueError("`key_rotation` needs `rotate_command`")
+        if self.token_replay and self.revoked_token_command is None:
+            raise ValueError("`token_replay` needs `revoked_token_command`")
+        if self.tenant_isolation and self.tenant_b_path is None:
+            raise ValueError("`tenant_isolation` needs `tenant_b_path`")
+        return self
 
 
 class Tests(SpecModel):

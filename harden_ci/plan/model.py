@@ -119,6 +119,7 @@ class Trigger:
     """The `on:` block, kept small and explicit."""
 
     pull_request: bool = False
+    pull_request_branches: list[str] = field(default_factory=list)
     merge_group: bool = False
     push_branches: list[str] = field(default_factory=list)
     schedule_crons: list[str] = field(default_factory=list)

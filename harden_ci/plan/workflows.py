@@ -6,10 +6,13 @@ from harden_ci.model import Spec
 from harden_ci.plan.context import PlanContext, load_script, make_context
 from harden_ci.plan.model import Job, Plan, Step, Trigger, Workflow
 from harden_ci.plan.registry import STAGES, WorkflowKey
-from harden_ci.plan.stages import changes
+from harden_ci.plan.stages import changes, scheduled
 
 CI_FILE = "harden-ci.yml"
+PREVIEW_FILE = "harden-ci-preview.yml"
 RELEASE_FILE = "harden-ci-release.yml"
+NIGHTLY_FILE = "harden-ci-nightly.yml"
+SWEEPER_FILE = "harden-ci-sweeper.yml"
 REQUIRED_JOB_ID = "required"
 
 
@@ -40,7 +43,8 @@ def ci_workflow(ctx: PlanContext) -> Workflow:
     return Workflow(
         filename=CI_FILE,
         name=f"harden-ci: {ctx.spec.project.name}",
-        on=Trigger(pull_request=True, merge_group=True, push_branches=[branch]),
+        on=Trigger(pull_request=True, pull_request_branches=[branch], merge_group=True,
+                   push_branches=[branch]),
         jobs=jobs,
     )
 
@@ -60,10 +64,46 @@ def release_workflow(ctx: PlanContext) -> Workflow | None:
     )
 
 
+def preview_workflow(ctx: PlanContext) -> Workflow | None:
+    jobs = _jobs(ctx, "preview")
+    if not jobs:
+        return None
+    return Workflow(
+        filename=PREVIEW_FILE,
+        name=f"harden-ci preview: {ctx.spec.project.name}",
+        on=Trigger(pull_request=True, pull_request_branches=[ctx.spec.project.default_branch],
+                   pull_request_types=["opened", "synchronize", "reopened", "closed"]),
+        jobs=jobs,
+        # One group per pull request; a teardown waits for a deploy in flight, never
+        # cancels it halfway.
+        concurrency_group="${{ github.workflow }}-${{ github.event.pull_request.number }}",
+        cancel_in_progress=False,
+    )
+
+
+def _scheduled(ctx: PlanContext, key: WorkflowKey, filename: str, title: str,
+               crons: list[str]) -> Workflow | None:
+    jobs = _jobs(ctx, key)
+    if not jobs:
+        return None
+    return Workflow(
+        filename=filename, name=f"harden-ci {title}: {ctx.spec.project.name}",
+        on=Trigger(schedule_crons=crons, workflow_dispatch=True), jobs=jobs,
+        concurrency_group="${{ github.workflow }}", cancel_in_progress=False,
+    )
+
+
 def plan(spec: Spec, spec_file: str) -> Plan:
     """Every workflow and companion file the spec produces, in a stable order."""
     ctx = make_context(spec, spec_file)
-    workflows = [wf for wf in (ci_workflow(ctx), release_workflow(ctx)) if wf is not None]
+    candidates = (
+        ci_workflow(ctx),
+        preview_workflow(ctx),
+        release_workflow(ctx),
+        _scheduled(ctx, "nightly", NIGHTLY_FILE, "nightly", scheduled.nightly_crons(ctx)),
+        _scheduled(ctx, "sweeper", SWEEPER_FILE, "preview sweeper", [scheduled.SWEEP_CRON]),
+    )
+    workflows = [wf for wf in candidates if wf is not None]
     uses_changes = any(job.id == changes.JOB_ID for wf in workflows for job in wf.jobs)
     return Plan(workflows=workflows,
                 companions=[changes.companion(ctx)] if uses_changes else [])

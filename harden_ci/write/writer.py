@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from harden_ci.errors import Location, SpecError
-from harden_ci.render import MARKER_PREFIX
+from harden_ci.marker import MARKER_PREFIX
 
 Action = Literal["create", "update", "delete", "unchanged"]
 # Where harden-ci's files live in the output folder, and so where stale ones are looked

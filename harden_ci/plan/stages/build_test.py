@@ -15,49 +15,55 @@ from harden_ci.plan.steps import action_step, checkout
 CONTROL = "Unit tests of every affected service (sharded, cached)"
 
 
+C = f"steps.{changes.SETTINGS_STEP}.outputs"  # the settings_step outputs
+_cfg = changes.setting_expr
+
+
 def _is(language: str) -> str:
-    return f"${{{{ matrix.language == '{language}' }}}}"
+    return f"${{{{ {C}.language == '{language}' }}}}"
 
 
 def _steps(ctx: PlanContext) -> list[Step]:
     return [
         checkout(ctx),
+        changes.settings_step(),
         action_step(ctx, "Set up Python", "actions/setup-python", {
-            "python-version": "${{ matrix.version }}", "cache": "pip",
-            "cache-dependency-path": "${{ matrix.lockfiles }}"}, if_=_is("python")),
+            "python-version": _cfg("version"), "cache": "pip",
+            "cache-dependency-path": _cfg("lockfiles")}, if_=_is("python")),
         action_step(ctx, "Set up Node.js", "actions/setup-node", {
-            "node-version": "${{ matrix.version }}", "cache": "npm",
-            "cache-dependency-path": "${{ matrix.lockfiles }}"}, if_=_is("node")),
+            "node-version": _cfg("version"), "cache": "npm",
+            "cache-dependency-path": _cfg("lockfiles")}, if_=_is("node")),
         action_step(ctx, "Set up Go", "actions/setup-go", {
-            "go-version": "${{ matrix.version }}", "cache": True,
-            "cache-dependency-path": "${{ matrix.lockfiles }}"}, if_=_is("go")),
+            "go-version": _cfg("version"), "cache": True,
+            "cache-dependency-path": _cfg("lockfiles")}, if_=_is("go")),
         action_step(ctx, "Set up Java", "actions/setup-java", {
-            "distribution": "temurin", "java-version": "${{ matrix.version }}", "cache": "maven",
-            "cache-dependency-path": "${{ matrix.lockfiles }}"}, if_=_is("java")),
+            "distribution": "temurin", "java-version": _cfg("version"), "cache": "maven",
+            "cache-dependency-path": _cfg("lockfiles")}, if_=_is("java")),
         Step(name="Set up the toolchain", run=load_script("toolchain.sh"),
-             working_directory="${{ matrix.path }}",
-             if_="${{ contains(fromJSON('[\"rust\", \"dotnet\", \"ruby\", \"custom\"]'), "
-                 "matrix.language) }}",
-             env={"LANGUAGE": "${{ matrix.language }}",
-                  "TOOLCHAIN_VERSION": "${{ matrix.version }}",
-                  "SETUP_COMMAND": "${{ matrix.setup }}"}),
+             working_directory=_cfg("path"),
+             if_=f"${{{{ contains(fromJSON('[\"rust\", \"dotnet\", \"ruby\", \"custom\"]'), "
+                 f"{C}.language) }}}}",
+             env={"LANGUAGE": _cfg("language"),
+                  "TOOLCHAIN_VERSION": _cfg("version"),
+                  "SETUP_COMMAND": _cfg("setup")}),
         action_step(ctx, "Cache dependencies", "actions/cache", {
-            "path": "${{ matrix.cache_path }}",
-            "key": "${{ matrix.language }}-${{ runner.os }}-${{ hashFiles(matrix.cache_key_file) }}",
-        }, if_="${{ matrix.cache_path != '' }}"),
+            "path": _cfg("cache_path"),
+            "key": f"${{{{ {C}.language }}}}-${{{{ runner.os }}}}-"
+                   f"${{{{ hashFiles({C}.cache_key_file) }}}}",
+        }, if_=f"${{{{ {C}.cache_path != '' }}}}"),
         Step(name="Install dependencies", run=load_script("run-command.sh"),
-             working_directory="${{ matrix.path }}", if_="${{ matrix.install != '' }}",
-             env={"COMMAND": "${{ matrix.install }}"}),
+             working_directory=_cfg("path"), if_=f"${{{{ {C}.install != '' }}}}",
+             env={"COMMAND": _cfg("install")}),
         Step(name="Run unit tests", run=load_script("run-tests.sh"),
-             working_directory="${{ matrix.path }}",
-             env={"TEST_COMMAND": "${{ matrix.test }}",
-                  "SHARD_STRATEGY": "${{ matrix.strategy }}",
+             working_directory=_cfg("path"),
+             env={"TEST_COMMAND": _cfg("test"),
+                  "SHARD_STRATEGY": _cfg("strategy"),
                   "HARDEN_CI_SHARD_INDEX": "${{ matrix.shard }}",
                   "HARDEN_CI_SHARD_TOTAL": "${{ matrix.shards }}",
                   "HARDEN_CI_REPORTS_DIR": changes.REPORTS_DIR}),
         action_step(ctx, "Upload test reports", "actions/upload-artifact", {
             "name": "test-results-${{ matrix.service }}-${{ matrix.shard }}",
-            "path": "${{ matrix.reports }}", "if-no-files-found": "ignore",
+            "path": _cfg("reports"), "if-no-files-found": "ignore",
             "retention-days": 14}, if_="${{ !cancelled() }}"),
     ]
 

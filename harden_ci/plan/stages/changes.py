@@ -46,32 +46,59 @@ def _lockfiles(service: Service) -> str:
     return "\n".join(_in(service.path, p) for p in defaults.lockfiles) if defaults else ""
 
 
+def service_config(ctx: PlanContext) -> dict[str, dict[str, Any]]:
+    """What the matrix jobs need of each service, kept in the companion script and read by
+    each matrix job's first step (`affected.py --service NAME`): the matrix entries stay
+    small, well under GitHub's 1 MB of outputs per job even for a thousand services."""
+    config: dict[str, dict[str, Any]] = {}
+    for name, service in ctx.spec.services.items():
+        entry: dict[str, Any] = {"path": service.path}
+        if service.language is not None:
+            cache_path, cache_file = _CACHE.get(service.language, ("", ""))
+            entry.update({
+                "language": service.language, "version": service.toolchain_version or "",
+                "setup": service.setup or "", "install": service.install_command or "",
+                "test": _test_command(service),
+                "strategy": _SHARD_STRATEGY.get(service.language, "env"),
+                "lockfiles": _lockfiles(service), "cache_path": cache_path,
+                "cache_key_file": _in(service.path, cache_file) if cache_file else "",
+                "reports": _in(service.path, REPORTS_DIR),
+            })
+        if service.dockerfile:
+            entry["dockerfile"] = service.dockerfile
+        config[name] = entry
+    return config
+
+
 def test_entries(ctx: PlanContext) -> list[dict[str, Any]]:
     """One matrix entry per service shard, in spec order."""
-    entries = []
-    for name, service in ctx.spec.services.items():
-        if service.language is None:
-            continue
-        cache_path, cache_file = _CACHE.get(service.language, ("", ""))
-        base = {
-            "service": name, "path": service.path, "language": service.language,
-            "version": service.toolchain_version or "", "setup": service.setup or "",
-            "install": service.install_command or "", "test": _test_command(service),
-            "strategy": _SHARD_STRATEGY.get(service.language, "env"),
-            "shards": service.shards, "lockfiles": _lockfiles(service),
-            "cache_path": cache_path,
-            "cache_key_file": _in(service.path, cache_file) if cache_file else "",
-            "reports": _in(service.path, REPORTS_DIR),
-            "runs_on": service.runner_labels(ctx.spec.project),
-        }
-        entries += [{**base, "shard": shard} for shard in range(1, service.shards + 1)]
-    return entries
+    return [{"service": name, "shard": shard, "shards": service.shards,
+             "runs_on": service.runner_labels(ctx.spec.project)}
+            for name, service in ctx.spec.services.items() if service.language is not None
+            for shard in range(1, service.shards + 1)]
 
 
 def image_entries(ctx: PlanContext) -> list[dict[str, Any]]:
-    return [{"service": name, "context": s.path, "dockerfile": s.dockerfile,
-             "runs_on": s.runner_labels(ctx.spec.project)}
+    return [{"service": name, "runs_on": s.runner_labels(ctx.spec.project)}
             for name, s in ctx.spec.services.items() if s.dockerfile]
+
+
+SETTINGS_STEP = "service"
+
+
+def settings_step() -> Step:
+    """A matrix job's first step after checkout: its service's settings as step outputs."""
+    return Step(name="Read the service's settings", id=SETTINGS_STEP,
+                run=f'python3 {SCRIPT_IN_REPO} --service "$SERVICE"',
+                env={"SERVICE": "${{ matrix.service }}"})
+
+
+def setting(field: str) -> str:
+    return f"steps.{SETTINGS_STEP}.outputs.{field}"
+
+
+def setting_expr(field: str) -> str:
+    return f"${{{{ {setting(field)} }}}}"
 
 
 def chunk_count(entries: list[dict[str, Any]]) -> int:
@@ -85,7 +112,7 @@ def table(ctx: PlanContext) -> dict[str, Any]:
                      for name, s in ctx.spec.services.items()],
         # A change to these reruns everything: shared code, the spec, the workflows.
         "always": [*ctx.spec.project.shared_paths, ctx.spec_file, ".github/"],
-        "tests": tests, "images": images,
+        "tests": tests, "images": images, "config": service_config(ctx),
         "test_chunks": chunk_count(tests), "image_chunks": chunk_count(images),
     }
 

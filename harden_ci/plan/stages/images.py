@@ -47,9 +47,10 @@ def build(ctx: PlanContext) -> list[Job]:
         output = f"needs.{changes.JOB_ID}.outputs.images-{index}"
         steps = [
             checkout(ctx),
+            changes.settings_step(),
             action_step(ctx, "Set up Docker Buildx", "docker/setup-buildx-action"),
             action_step(ctx, "Build the image (no push)", "docker/build-push-action", {
-                "context": "${{ matrix.context }}", "file": "${{ matrix.dockerfile }}",
+                "context": changes.setting_expr("path"), "file": changes.setting_expr("dockerfile"),
                 "push": False, "load": True, "tags": local_tag,
                 "cache-from": f"type=gha,scope={scope}",
                 "cache-to": f"type=gha,mode=max,scope={scope}"}),

@@ -1,0 +1,101 @@
+"""Deploying environments: a preview per pull request (deploy on open and push, teardown
+on close, never for forks), and the long-lived environments (staging, production) in
+order on the default branch, each behind GitHub environment protection."""
+
+from __future__ import annotations
+
+from harden_ci.model.environments import Environment
+from harden_ci.plan.context import PlanContext
+from harden_ci.plan.model import Job, read
+from harden_ci.plan.steps import (
+    PR_NUMBER,
+    checkout,
+    environment_url,
+    run_command,
+    secret_env,
+    var_env,
+)
+
+CONTROL_PREVIEW = "An ephemeral environment per pull request, torn down when it closes"
+CONTROL_DEPLOY = "Deploys go through protected GitHub environments, in order"
+# Fork pull requests never deploy and never see secrets.
+SAME_REPOSITORY = "github.event.pull_request.head.repo.full_name == github.repository"
+PREVIEW_JOB = "deploy-preview"
+TEARDOWN_JOB = "teardown-preview"
+
+
+def preview_environment(ctx: PlanContext) -> tuple[str, Environment] | None:
+    for name, env in ctx.spec.environments.items():
+        if env.per_pull_request:
+            return name, env
+    return None
+
+
+def deploy_env(ctx: PlanContext, name: str, env: Environment, *, pr: bool) -> dict[str, str]:
+    values = {"HARDEN_CI_ENVIRONMENT": name, **secret_env(env.secrets), **var_env(env.vars)}
+    url = environment_url(env.url)
+    if url:
+        values["HARDEN_CI_URL"] = url
+    if pr:
+        values["HARDEN_CI_PR_NUMBER"] = PR_NUMBER
+    return values
+
+
+def preview_jobs(ctx: PlanContext) -> list[Job]:
+    found = preview_environment(ctx)
+    if found is None:
+        return []
+    name, env = found
+    assert env.deploy is not None and env.teardown is not None  # the model requires both
+    values = deploy_env(ctx, name, env, pr=True)
+    deploy = Job(
+        id=PREVIEW_JOB, name=f"Deploy the preview ({name})", runs_on=ctx.runner,
+        timeout_minutes=30,
+        if_=f"${{{{ github.event.action != 'closed' && {SAME_REPOSITORY} }}}}",
+        environment=name, environment_url=environment_url(env.url),
+        permissions={"contents": read("check out the deploy scripts")},
+        steps=[checkout(ctx), run_command("Deploy the preview", env.deploy, env=values)],
+        control=CONTROL_PREVIEW,
+    )
+    teardown = Job(
+        id=TEARDOWN_JOB, name=f"Tear down the preview ({name})", runs_on=ctx.runner,
+        timeout_minutes=20,
+        if_=f"${{{{ github.event.action == 'closed' && {SAME_REPOSITORY} }}}}",
+        environment=name,
+        permissions={"contents": read("check out the teardown scripts")},
+        steps=[checkout(ctx), run_command("Tear down the preview", env.teardown, env=values)],
+        control=CONTROL_PREVIEW,
+    )
+    return [deploy, teardown]
+
+
+def deploy_job_id(name: str) -> str:
+    return f"deploy-{name}"
+
+
+def long_lived(ctx: PlanContext) -> list[tuple[str, Environment]]:
+    """Environments deployed from the default branch, in spec order (the canary's own
+    environment is rolled out by the canary job instead)."""
+    canary = ctx.spec.delivery.canary if ctx.spec.delivery else None
+    return [(name, env) for name, env in ctx.spec.environments.items()
+            if not env.per_pull_request and env.deploy
+            and (canary is None or canary.environment != name)]
+
+
+def deploy_job(ctx: PlanContext, name: str, env: Environment, needs: list[str],
+               extra_env: dict[str, str]) -> Job:
+    assert env.deploy is not None
+    return Job(
+        id=deploy_job_id(name), name=f"Deploy {name}", runs_on=ctx.runner, timeout_minutes=30,
+        needs=needs, environment=name, environment_url=env.url,
+        permissions={"contents": read("check out the deploy scripts")},
+        steps=[checkout(ctx), run_command(f"Deploy {name}", env.deploy,
+                                          env={**deploy_env(ctx, name, env, pr=False),
+                                               **extra_env})],
+        control=CONTROL_DEPLOY,
+    )
+
+
+def preview_step_env(ctx: PlanContext) -> dict[str, str]:
+    found = preview_environment(ctx)
+    return deploy_env(ctx, *found, pr=True) if found else {}

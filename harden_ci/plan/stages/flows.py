@@ -1,0 +1,82 @@
+"""The ordered flows whose jobs depend on each other: the per-pull-request preview
+(deploy → contracts → e2e, teardown on close) and the default-branch delivery chain
+(publish → deploy each environment → auth probes → soak → canary)."""
+
+from __future__ import annotations
+
+from harden_ci.plan.context import PlanContext
+from harden_ci.plan.model import Job
+from harden_ci.plan.stages import contract, delivery, environments, publish, verification
+from harden_ci.plan.steps import environment_url
+
+
+def preview(ctx: PlanContext) -> list[Job]:
+    jobs = environments.preview_jobs(ctx)
+    if not jobs:
+        return []
+    name, env = environments.preview_environment(ctx) or ("", None)
+    assert env is not None
+    gate = f"${{{{ github.event.action != 'closed' && {environments.SAME_REPOSITORY} }}}}"
+    deploy_id = environments.PREVIEW_JOB
+    checks = contract.contract_job(ctx, base_url=environment_url(env.url), needs=[deploy_id])
+    if checks is not None:
+        checks.if_ = gate
+        jobs.append(checks)
+    e2e = ctx.spec.tests.e2e if ctx.spec.tests else None
+    if e2e is not None and e2e.environment == name:
+        job = verification.e2e_job(ctx, needs=[checks.id if checks else deploy_id], if_=gate)
+        if job is not None:
+            jobs.append(job)
+    return jobs
+
+
+def delivery_chain(ctx: PlanContext) -> list[Job]:
+    """Jobs after publishing, each waiting for the one before it."""
+    published = [job.id for job in publish.build(ctx) if not job.id.startswith("slsa-")]
+    digests = {f"HARDEN_CI_DIGEST_{pid.removeprefix('publish-').upper().replace('-', '_')}":
+               f"${{{{ needs.{pid}.outputs.digest }}}}" for pid in published}
+    jobs: list[Job] = []
+    previous = published
+    tests = ctx.spec.tests
+    soak_env = ctx.spec.load.soak.environment if ctx.spec.load and ctx.spec.load.soak else None
+    def with_images(needs: list[str]) -> list[str]:
+        # Deploys read the published digests, so they wait for publishing directly.
+        return needs + [pid for pid in published if pid not in needs]
+
+    for name, env in environments.long_lived(ctx):
+        deploy = environments.deploy_job(ctx, name, env, needs=with_images(previous),
+                                         extra_env=digests)
+        jobs.append(deploy)
+        previous = [deploy.id]
+        if tests and tests.e2e and tests.e2e.environment == name:
+            e2e = verification.e2e_job(ctx, needs=previous)
+            if e2e is not None:
+                jobs.append(e2e)
+                previous = [e2e.id]
+        if tests and tests.auth and tests.auth.environment == name:
+            auth = verification.auth_job(ctx, needs=previous)
+            if auth is not None:
+                jobs.append(auth)
+                previous = [auth.id]
+        if soak_env == name:
+            soak = delivery.soak_job(ctx, needs=previous)
+            if soak is not None:
+                jobs.append(soak)
+                previous = [soak.id]
+    canary = delivery.canary_job(ctx, needs=with_images(previous), extra_env=digests)
+    if canary is not None:
+        jobs.append(canary)
+    return jobs
+
+
+def ci_contract(ctx: PlanContext) -> list[Job]:
+    """Without a preview to fuzz, the static contract checks run with the PR checks."""
+    if environments.preview_environment(ctx) is not None:
+        return []
+    job = contract.contract_job(ctx)
+    return [job] if job is not None else []
+
+
+def ci_llm(ctx: PlanContext) -> list[Job]:
+    job = verification.llm_job(ctx)
+    return [job] if job is not None else []
