@@ -95,7 +95,11 @@ def check_workflow(text: str, name: str) -> list[str]:
     triggers = data.get("on") or {}
     if "pull_request_target" in triggers:
         problems.append(f"{name}: pull_request_target is never generated")
-    if "pull_request" in triggers and "merge_group" not in triggers:
+    pull_request = triggers.get("pull_request") if isinstance(triggers, dict) else None
+    # A check workflow (default pull_request activity) must also run in the merge queue;
+    # the preview workflow names its activity types (it deploys and tears down instead).
+    is_check = "pull_request" in triggers and not (pull_request or {}).get("types")
+    if is_check and "merge_group" not in triggers:
         problems.append(f"{name}: pull-request checks must also run on merge_group")
     if "pull_request" in triggers and "concurrency" not in data:
         problems.append(f"{name}: pull-request workflows need a concurrency group")
