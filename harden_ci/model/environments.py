@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import Field, model_validator
 
 from harden_ci.model.base import SpecModel
-from harden_ci.model.types import Command, RepoPath, Seconds, SecretName, Url
+from harden_ci.model.types import Command, RepoPath, Seconds, SecretName, Text, Url
 
 
 class Environment(SpecModel):
@@ -29,6 +30,9 @@ class Environment(SpecModel):
     """Repository or environment variables the deploy needs, passed the same way."""
     manifests: RepoPath | None = None
     """For `provider: kind`: Kubernetes manifests or a Helm chart to apply."""
+    port_forward: Text | None = None
+    """For `provider: kind`: what `kubectl port-forward` exposes as `url`, e.g.
+    `svc/web 8080:80`."""
     ttl: Seconds = 7 * 24 * 3600
     """Per-pull-request environments older than this are swept away."""
 
@@ -38,8 +42,19 @@ class Environment(SpecModel):
             raise ValueError("an environment with `provider: command` needs a `deploy` command")
         if self.per_pull_request and self.provider == "command" and self.teardown is None:
             raise ValueError("a `per_pull_request` environment needs a `teardown` command")
-        if self.provider == "kind" and self.manifests is None:
-            raise ValueError("`provider: kind` needs `manifests` (a folder or Helm chart)")
+        if self.provider == "kind":
+            if self.manifests is None:
+                raise ValueError("`provider: kind` needs `manifests` (a folder or Helm chart)")
+            if not self.per_pull_request:
+                raise ValueError("`provider: kind` is an ephemeral cluster inside one job: it "
+                                 "needs `per_pull_request: true`")
+            if self.port_forward is None or self.url is None:
+                raise ValueError("`provider: kind` needs `port_forward` (e.g. `svc/web "
+                                 "8080:80`) and a local `url` (e.g. `http://localhost:8080`)")
+            if not re.fullmatch(r"(svc|service|deploy|deployment|pod)/[a-z0-9][a-z0-9.-]* "
+                                r"[0-9]{1,5}:[0-9]{1,5}", self.port_forward):
+                raise ValueError("`port_forward` is `svc/NAME LOCAL:REMOTE`, e.g. "
+                                 "`svc/web 8080:80`")
         if self.url and "{" in self.url.replace("{number}", ""):
             raise ValueError("the only placeholder a URL may hold is `{number}`")
         if self.url and "{number}" in self.url and not self.per_pull_request:

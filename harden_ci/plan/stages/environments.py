@@ -5,10 +5,11 @@ order on the default branch, each behind GitHub environment protection."""
 from __future__ import annotations
 
 from harden_ci.model.environments import Environment
-from harden_ci.plan.context import PlanContext
-from harden_ci.plan.model import Job, read
+from harden_ci.plan.context import PlanContext, load_script
+from harden_ci.plan.model import Job, Step, read
 from harden_ci.plan.steps import (
     PR_NUMBER,
+    action_step,
     checkout,
     environment_url,
     run_command,
@@ -41,11 +42,30 @@ def deploy_env(ctx: PlanContext, name: str, env: Environment, *, pr: bool) -> di
     return values
 
 
+KIND_CLUSTER = "harden-ci"
+
+
+def kind_deploy_steps(ctx: PlanContext, name: str, env: Environment) -> list[Step]:
+    """A kind cluster inside the job, the service images loaded into it, the app applied
+    and exposed on localhost: a real ephemeral environment on the runner itself."""
+    images = "\n".join(f"{svc}|{s.path}|{s.dockerfile}"
+                       for svc, s in ctx.spec.services.items() if s.dockerfile)
+    return [
+        action_step(ctx, "Create a kind cluster", "helm/kind-action",
+                    {"cluster_name": KIND_CLUSTER}),
+        Step(name=f"Deploy into kind ({name})", run=load_script("kind-deploy.sh"), env={
+            "CLUSTER": KIND_CLUSTER, "IMAGES": images, "MANIFESTS": env.manifests or "",
+            "PORT_FORWARD": env.port_forward or "", "HARDEN_CI_URL": env.url or ""}),
+    ]
+
+
 def preview_jobs(ctx: PlanContext) -> list[Job]:
     found = preview_environment(ctx)
     if found is None:
         return []
     name, env = found
+    if env.provider == "kind":
+        return []  # the kind preview is one job with its checks: see flows.preview
     assert env.deploy is not None and env.teardown is not None  # the model requires both
     values = deploy_env(ctx, name, env, pr=True)
     deploy = Job(

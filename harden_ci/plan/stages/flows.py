@@ -5,12 +5,15 @@
 from __future__ import annotations
 
 from harden_ci.plan.context import PlanContext
-from harden_ci.plan.model import Job
+from harden_ci.plan.model import Job, read
 from harden_ci.plan.stages import contract, delivery, environments, publish, verification
-from harden_ci.plan.steps import environment_url
+from harden_ci.plan.steps import checkout, environment_url
 
 
 def preview(ctx: PlanContext) -> list[Job]:
+    kind = kind_preview(ctx)
+    if kind is not None:
+        return [kind]
     jobs = environments.preview_jobs(ctx)
     if not jobs:
         return []
@@ -80,3 +83,25 @@ def ci_contract(ctx: PlanContext) -> list[Job]:
 def ci_llm(ctx: PlanContext) -> list[Job]:
     job = verification.llm_job(ctx)
     return [job] if job is not None else []
+
+
+def kind_preview(ctx: PlanContext) -> Job | None:
+    """With `provider: kind`, the preview lives only as long as one job: deploy, contracts
+    and e2e run in it, in that order; the cluster goes away with the job."""
+    found = environments.preview_environment(ctx)
+    if found is None or found[1].provider != "kind":
+        return None
+    name, env = found
+    steps = [checkout(ctx, full_history=True), *environments.kind_deploy_steps(ctx, name, env)]
+    checks = contract.contract_job(ctx, base_url=env.url)
+    if checks is not None:
+        steps += checks.steps[1:]  # the checkout is already done
+    e2e = verification.e2e_job(ctx, needs=[])
+    if e2e is not None and ctx.spec.tests and ctx.spec.tests.e2e \
+            and ctx.spec.tests.e2e.environment == name:
+        steps += e2e.steps[1:]
+    return Job(id="preview-kind", name=f"Preview in kind ({name}): deploy, contracts, e2e",
+               runs_on=ctx.runner, timeout_minutes=45,
+               if_=f"${{{{ github.event.action != 'closed' && {environments.SAME_REPOSITORY} }}}}",
+               permissions={"contents": read("check out the app, manifests and suites")},
+               steps=steps, control=environments.CONTROL_PREVIEW)

@@ -72,8 +72,8 @@ def nightly_crons(ctx: PlanContext) -> list[str]:
 
 def sweeper(ctx: PlanContext) -> list[Job]:
     found = preview_environment(ctx)
-    if found is None:
-        return []
+    if found is None or found[1].teardown is None:
+        return []  # a kind preview dies with its job: nothing to sweep
     name, env = found
     assert env.teardown is not None
     values = {**deploy_env(ctx, name, env, pr=False), "TEARDOWN_COMMAND": env.teardown,
