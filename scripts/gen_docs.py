@@ -25,7 +25,8 @@ from harden_ci.cli import cli
 from harden_ci.model import Spec, spec_json_schema
 
 ROOT = Path(__file__).resolve().parents[1]
-VERBS = ("validate", "render", "check", "schema")
+VERBS = ("validate", "render", "check", "schema", "explain", "graph", "policy", "sbom", "init",
+         "pins", "gate")
 
 
 def _type_name(annotation: Any) -> str:

@@ -113,6 +113,119 @@ def schema() -> None:
     _run(schema_cmd.run)
 
 
+FORMAT_REPORT = click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md",
+                             show_default=True, help="Markdown for people, JSON for tools.")
+
+
+@cli.command()
+@SPEC_ARG
+@FORMAT_REPORT
+@click.option("--policy", "policy", type=click.Path(path_type=Path, dir_okay=False),
+              help="An organisation policy file; its gaps are listed too.")
+def explain(spec: Path, fmt: str, policy: Path | None) -> None:
+    """The security review: controls and the jobs enforcing them, permissions with reasons,
+    secrets and OIDC, environments, budgets and rollback rules, pinned actions and tools,
+    exceptions, what is off, required checks, Scorecard and SLSA predictions.
+
+    JSON output follows docs/explain-schema.json. Plain text, no colour.
+
+    \b
+    Example:
+      harden-ci explain > SECURITY-REVIEW.md
+      harden-ci explain --format json --policy org-policy.yaml | jq .scorecard
+    """
+    from harden_ci.cli import explain_cmd
+
+    _run(lambda: explain_cmd.run(spec, fmt, policy))
+
+
+@cli.command()
+@SPEC_ARG
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid",
+              show_default=True, help="Mermaid (GitHub renders it) or Graphviz DOT.")
+def graph(spec: Path, fmt: str) -> None:
+    """Print the job graph of the generated workflows (edges from `needs`).
+
+    \b
+    Example:
+      harden-ci graph                          # paste into Markdown in a ```mermaid block
+      harden-ci graph --format dot | dot -Tsvg > pipeline.svg
+    """
+    from harden_ci.cli import graph_cmd
+
+    _run(lambda: graph_cmd.run(spec, fmt))
+
+
+@cli.command()
+@SPEC_ARG
+def sbom(spec: Path) -> None:
+    """Print a CycloneDX 1.6 BOM of the pipeline's own supply chain: every action by pinned
+    commit, every tool version the workflows install, every image by digest.
+
+    The output is deterministic (serial number derived from the spec, no timestamp).
+
+    \b
+    Example:
+      harden-ci sbom > pipeline.cdx.json
+    """
+    from harden_ci.cli import sbom_cmd
+
+    _run(lambda: sbom_cmd.run(spec))
+
+
+@cli.command()
+@click.argument("policy_file", metavar="POLICY", type=click.Path(path_type=Path, dir_okay=False))
+@SPEC_ARG
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="One line per violation, or JSON.")
+def policy(policy_file: Path, spec: Path, fmt: str) -> None:
+    """Check the spec against an organisation policy file.
+
+    Each violation names the spec location (file:line:column) and the policy rule.
+    Exit 0 when the spec meets the policy, 1 on violations, 2 on a bad spec or policy.
+
+    \b
+    Example:
+      harden-ci policy org-policy.yaml
+      harden-ci policy org-policy.yaml services/harden-ci.yaml --format json
+    """
+    from harden_ci.cli import policy_cmd
+
+    _run(lambda: policy_cmd.run(policy_file, spec, fmt))
+
+
+@cli.command()
+@SPEC_ARG
+@click.option("--force", is_flag=True, help="Overwrite an existing spec.")
+def init(spec: Path, force: bool) -> None:
+    """Detect the stack (services, Dockerfiles, Terraform, Kubernetes/Helm, OpenAPI,
+    migrations) and write a commented starter spec; refuses to overwrite one (exit 2).
+
+    \b
+    Example:
+      harden-ci init && harden-ci validate && harden-ci render
+    """
+    from harden_ci.cli import init_cmd
+
+    _run(lambda: init_cmd.run(spec, force))
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="A table, or JSON.")
+def pins(fmt: str) -> None:
+    """List the pin catalog this release renders with: action, tag, commit, release date and
+    notes (offline). Upgrade pins by upgrading harden-ci and re-rendering.
+
+    \b
+    Example:
+      harden-ci pins --format json | jq '.pins[] | select(.action == "actions/checkout")'
+    """
+    from harden_ci.cli import pins_cmd
+
+    _run(lambda: pins_cmd.run(fmt))
+
+
 def _register_gates() -> None:
     from harden_ci.cli.gate_cmd import gate
 

@@ -93,7 +93,7 @@ class Service:
 class Job:
     id: str
     name: str
-    runs_on: str
+    runs_on: str | list[str]  # a label, an expression, or self-hosted labels
     timeout_minutes: int
     permissions: dict[str, Grant] = field(default_factory=dict)
     steps: list[Step] = field(default_factory=list)

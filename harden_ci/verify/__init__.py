@@ -21,8 +21,13 @@ class InvariantError(AssertionError):
     """A generated workflow breaks a product invariant: a bug in harden-ci, not the spec."""
 
 
+# libyaml's parser when PyYAML has it (it does in the common wheels): parsing the output
+# back is most of a large render's time in the pure-Python parser.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _load(text: str, name: str) -> dict[str, Any]:
-    data = yaml.safe_load(text)
+    data = yaml.load(text, Loader=_Loader)  # a safe loader, C or Python
     if not isinstance(data, dict):
         raise InvariantError(f"{name}: does not parse to a mapping")
     # PyYAML (YAML 1.1) reads the key `on` as True.

@@ -108,8 +108,9 @@ def _job(ctx: PlanContext, name: str, service: Service) -> Job:
         steps.append(action_step(ctx, f"Attest {sbom_file} to the image", "actions/attest-sbom",
                                  {"subject-name": image, "subject-digest": DIGEST,
                                   "sbom-path": sbom_file, "push-to-registry": True}))
-    return Job(id=job_id(name), name=f"Publish ({name})", runs_on=service.runner or ctx.runner,
-               timeout_minutes=45, permissions=permissions, steps=steps,
+    return Job(id=job_id(name), name=f"Publish ({name})",
+               runs_on=_labels(service.runner_labels(ctx.spec.project)), timeout_minutes=45,
+               permissions=permissions, steps=steps,
                outputs={"digest": DIGEST}, control=CONTROL)
 
 
@@ -148,3 +149,7 @@ def build(ctx: PlanContext) -> list[Job]:
             if slsa:
                 jobs.append(_slsa(ctx, name))
     return jobs
+
+
+def _labels(labels: list[str]) -> str | list[str]:
+    return labels[0] if len(labels) == 1 else labels

@@ -53,6 +53,10 @@ def build(ctx: PlanContext) -> list[Job]:
     steps.append(Step(name="Check models against migrations", run=load_script("schema-check.sh"),
                       env=env, working_directory=service.path))
     return [Job(id=JOB_ID, name=f"Schema drift ({drift.service})",
-                runs_on=service.runner or ctx.runner, timeout_minutes=20,
+                runs_on=_labels(service.runner_labels(ctx.spec.project)), timeout_minutes=20,
                 permissions={"contents": read("check out models and migrations")},
                 services=services, steps=steps, control=CONTROL)]
+
+
+def _labels(labels: list[str]) -> str | list[str]:
+    return labels[0] if len(labels) == 1 else labels

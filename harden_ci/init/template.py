@@ -1,0 +1,169 @@
+"""The starter spec `harden-ci init` writes: commented YAML built from a detected `Stack`.
+
+Every value detected from the repository is written as a JSON string (a valid YAML
+double-quoted scalar), so no file name can add a key or a line. Sections that need facts
+init cannot know (a registry, deploy commands, a database image digest) are written as
+comments to fill in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from harden_ci.errors import Location, SpecError
+from harden_ci.init.detect import DetectedService, Stack
+from harden_ci.model.services import LANGUAGE_DEFAULTS
+
+SCHEMA_FILE = "harden-ci.schema.json"
+
+
+def schema_url() -> str:
+    """The `$id` of the spec's JSON Schema (what `harden-ci schema` prints)."""
+    from harden_ci.model import spec_json_schema
+
+    return str(json.loads(spec_json_schema())["$id"])
+
+
+def _q(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _service(service: DetectedService) -> list[str]:
+    lines = [f"  # found: {', '.join(service.evidence)}" if service.evidence else "",
+             f"  {service.name}:", f"    path: {_q(service.path)}"]
+    if service.language:
+        defaults = LANGUAGE_DEFAULTS[service.language]
+        lines += [f"    language: {service.language}",
+                  f"    version: {_q(defaults.version)}      # the toolchain version (quoted)",
+                  f"    # install: {_q(defaults.install)}   # the default",
+                  f"    # test: {_q(defaults.test)}   # the default; reports go to "
+                  "$HARDEN_CI_REPORTS_DIR",
+                  "    # shards: 2                # split the unit tests over parallel jobs"]
+    else:
+        lines.append("    # container-only: built and scanned from its Dockerfile")
+    if service.dockerfile:
+        lines.append(f"    dockerfile: {_q(service.dockerfile)}")
+    if service.openapi:
+        lines.append(f"    openapi: {_q(service.openapi)}")
+    return [line for line in lines if line]
+
+
+def _empty_repo_service() -> list[str]:
+    return [
+        "  # Nothing to build was found (no pyproject.toml, package.json, go.mod, pom.xml,",
+        "  # Cargo.toml or Dockerfile). Replace this placeholder with your service; until",
+        "  # then its test step fails on purpose, so CI never passes vacuously.",
+        "  app:",
+        '    path: "."',
+        "    language: custom",
+        '    test: "echo \'harden-ci: no tests configured yet; edit harden-ci.yaml\' >&2; exit 1"',
+    ]
+
+
+def _gates(stack: Stack) -> list[str]:
+    lines = ["gates:",
+             "  # Scan every change for committed secrets. gitleaks needs a GITLEAKS_LICENSE",
+             "  # secret in organisation repositories; trufflehog needs none.",
+             "  secret_scan: {tool: trufflehog}",
+             "  # Lint infrastructure code, Dockerfiles and this repository's own workflows.",
+             "  iac_lint:"]
+    if stack.terraform:
+        lines.append(f"    terraform: {_q(stack.terraform)}")
+    if stack.kubernetes:
+        lines.append(f"    kubernetes: {_q(stack.kubernetes)}")
+    if stack.helm:
+        lines.append(f"    helm: {_q(stack.helm)}")
+    if stack.dockerfiles:
+        lines.append("    dockerfiles: true")
+    lines += ["    workflows: true",
+              "    fail_on: high",
+              "  # Dependency review on pull requests, and image scans.",
+              "  vulnerabilities: {fail_on: high}"]
+    lines += _schema_drift(stack)
+    return lines
+
+
+def _schema_drift(stack: Stack) -> list[str]:
+    if not stack.migrations:
+        return ["  # Block changes whose models and migrations disagree, e.g.:",
+                "  # schema_drift: {service: api, preset: alembic, database: postgres,",
+                '  #                database_image: "postgres:17@sha256:<digest>"}']
+    m, *others = stack.migrations
+    also = [f"  # also found {o.evidence} ({o.preset}); schema_drift checks one service."
+            for o in others]
+    if m.preset == "django":
+        return [f"  # found {m.evidence}: models and migrations must agree (SQLite by default;",
+                "  # add `database: postgres` and a `database_image` pinned by digest if needed).",
+                f"  schema_drift: {{service: {m.service}, preset: django}}", *also]
+    return [f"  # found {m.evidence}: {m.preset} checks need a throwaway database. Pin its image",
+            "  # by digest (`docker buildx imagetools inspect postgres:17`), then uncomment:",
+            f"  # schema_drift: {{service: {m.service}, preset: {m.preset}, database: postgres,",
+            '  #                database_image: "postgres:17@sha256:<digest>"}', *also]
+
+
+def starter_spec(stack: Stack, schema: str | None = None) -> str:
+    services: list[str] = []
+    for service in stack.services:
+        services += _service(service)
+    if not services:
+        services = _empty_repo_service()
+    has_images = stack.dockerfiles
+    lines = [
+        f"# yaml-language-server: $schema={schema or schema_url()}",
+        "# harden-ci.yaml: the one reviewed file harden-ci renders hardened GitHub Actions",
+        "# workflows from. Written by `harden-ci init` from what it found here; review every",
+        "# line, then run `harden-ci validate` and `harden-ci render`, and commit this file",
+        "# with .github/workflows/. Keys: docs/spec-reference.md, or `harden-ci schema`.",
+        f"# Detected: {stack.summary()}.",
+        "version: 1",
+        "",
+        "project:",
+        f"  name: {_q(stack.project)}",
+        "  default_branch: main        # pull requests against it run the checks",
+        "  runner: ubuntu-24.04",
+        "  # registry: ghcr.io/OWNER   # set it to push, sign and attest images on the default"
+        " branch" if has_images else
+        "  # registry: ghcr.io/OWNER   # for services that ship as containers",
+        "",
+        "# One entry per deployable; the name becomes part of job ids.",
+        "services:",
+        *services,
+        "",
+        *_gates(stack),
+        "",
+        "# SBOM, cosign keyless signature and provenance for every pushed image (once",
+        "# project.registry is set). slsa: true adds SLSA Build L3 provenance.",
+        "supply_chain: {sbom: cyclonedx, sign: keyless, provenance: true}",
+        "",
+        "# Next, when you have them (see docs/spec-reference.md):",
+        "# environments:",
+        '#   staging: {deploy: "./deploy.sh staging", url: "https://staging.example.com"}',
+        '#   production: {deploy: "./deploy.sh prod", url: "https://example.com", reviewers: true}',
+        "# tests: {contract: {breaking_changes: fail}, e2e: {...}, llm: {...}, auth: {...}}",
+        "# load: {soak: {environment: staging, duration: 15m, scripts: [load/journeys.js]}}",
+        "# delivery: {canary: {environment: production, steps: [5, 25, 100], bake: 10m}}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_spec(path: Path, text: str, *, force: bool) -> None:
+    """Write the starter spec atomically; refuse (SpecError, exit 2) to overwrite one."""
+    if path.exists() and not force:
+        raise SpecError("a spec already exists here; init writes only new specs",
+                        location=Location(path.as_posix()),
+                        hint="pass --force to overwrite it, or edit it by hand")
+    if path.is_dir():
+        raise SpecError("the spec path is a directory", location=Location(path.as_posix()))
+    folder = path.parent if str(path.parent) else Path(".")
+    handle, temp = tempfile.mkstemp(prefix=".harden-ci-init.", dir=folder)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(temp, 0o644)  # mkstemp's 0600 is for secrets; a spec is reviewed, shared text
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
