@@ -1,0 +1,477 @@
+#!/usr/bin/env python3
+"""harden-ci's speed and memory, measured as whole processes, with projen side by side.
+
+    python benchmarks/bench.py              # about 2-4 minutes; writes benchmarks/RESULTS.md
+    python benchmarks/bench.py --runs 3 --sizes 1 10 50 --no-projen --no-write
+
+What it does, in a temp folder:
+
+- builds specs of 1, 10, 50, 100 and 500 services (mixed languages, shards, Dockerfiles,
+  runner classes, watch and shared paths, gates, a registry and the supply chain);
+- times, as whole processes, each over several runs (median and min, after one untimed
+  warm-up run): `harden-ci render` (into an empty folder), `harden-ci check` on the
+  rendered output (clean: the fast path), `check` after a one-line hand edit (drifted: the
+  full render and diff), and `harden-ci validate`; and `python -c pass` as the baseline;
+- records each run's peak memory (the child's own ru_maxrss, from os.wait4);
+- runs projen (installed from npm into benchmarks/.projen/, which is git-ignored) on a
+  .projenrc.js that adds N GitHub workflows alike (benchmarks/projenrc.js), N = 1 and 50:
+  `node .projenrc.js` (its synth) and `projen` (its CLI, whose default task runs it);
+- breaks one render per size into phases (benchmarks/phases.py) and lists the slowest
+  imports (python -X importtime), so a missed target says where the time goes.
+
+Targets (from issue 7; reported, not asserted): clean `check` <= 3x `python -c pass`;
+render of 50 services >= 5x faster than projen's synth of 50 workflows; 500 services
+render in < 0.5 s; time and memory grow linearly with services.
+
+Results go to benchmarks/RESULTS.md between the `bench:start` and `bench:end` markers;
+text outside them (the analysis) is kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+PROJEN_DIR = HERE / ".projen"
+# A projen release from the registry's package list (/work/.library/env/packages/npm.tsv).
+PROJEN_VERSION = "0.103.25"
+PROJEN_MODULE = PROJEN_DIR / "node_modules" / "projen"
+RESULTS = HERE / "RESULTS.md"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+SPEC_FILE = "harden-ci.yaml"
+WORKFLOW = Path(".github") / "workflows" / "harden-ci.yml"
+
+LANGUAGES = ("python", "node", "go", "java", "rust", "dotnet", "ruby", "custom")
+VERSIONS = {"python": "3.12", "node": "22", "go": "1.24", "java": "21", "rust": "stable",
+            "dotnet": "8.0", "ruby": "3.3"}
+
+
+# --------------------------------------------------------------------------- specs
+
+
+def service(i: int) -> dict[str, Any]:
+    """The i-th service: every 5th container-only, the rest cycling through the languages;
+    every 2nd with a Dockerfile, every 4th sharded, some on larger or self-hosted runners."""
+    path = f"services/s{i:03d}"
+    entry: dict[str, Any] = {"path": path}
+    if i % 5 == 4:
+        entry["dockerfile"] = f"{path}/Dockerfile"
+        return entry
+    language = LANGUAGES[i % len(LANGUAGES)]
+    entry["language"] = language
+    if language == "custom":
+        entry |= {"setup": "make toolchain", "install": "make deps", "test": "make test"}
+    else:
+        entry["version"] = VERSIONS[language]
+    if i % 4 == 0:
+        entry["shards"] = 2
+    if i % 2 == 0:
+        entry["dockerfile"] = f"{path}/Dockerfile"
+    if i % 7 == 3:
+        entry["runner"] = "large"
+    elif i % 11 == 6:
+        entry["runner"] = "gpu"
+    if i % 13 == 5:
+        entry["watch"] = ["libs/common"]
+    return entry
+
+
+def spec_text(count: int) -> str:
+    """A spec of `count` services, as YAML (flow mappings, one service a line)."""
+    lines = [
+        "version: 1",
+        "project:",
+        "  name: bench",
+        "  registry: ghcr.io/acme",
+        "  runners: {large: ubuntu-24.04-8core, gpu: [self-hosted, linux, gpu]}",
+        "  shared_paths: [libs/shared]",
+        "services:",
+    ]
+    for i in range(count):
+        lines.append(f"  s{i:03d}: {json.dumps(service(i))}")
+    lines += [
+        "gates:",
+        "  secret_scan: {tool: gitleaks}",
+        "  iac_lint: {dockerfiles: true, workflows: true}",
+        "  vulnerabilities: {fail_on: high}",
+        "supply_chain: {sbom: cyclonedx, sign: keyless, provenance: true}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+@dataclass
+class Series:
+    label: str
+    seconds: list[float] = field(default_factory=list)
+    rss_kb: list[int] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+    @property
+    def min(self) -> float:
+        return min(self.seconds)
+
+    @property
+    def peak_mb(self) -> float:
+        return max(self.rss_kb) / 1024
+
+    def cell(self) -> str:
+        return f"{self.median:.3f} ({self.min:.3f})"
+
+
+def measure(cmd: list[str], cwd: Path, expect: int = 0, env: dict[str, str] | None = None
+            ) -> tuple[float, int]:
+    """Wall time and peak RSS (KiB) of one whole process."""
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != expect:
+            errors.seek(0)
+            raise SystemExit(f"{' '.join(cmd)} (in {cwd}) exited {proc.returncode}, expected "
+                             f"{expect}:\n{errors.read().decode(errors='replace')[-3000:]}")
+    return elapsed, usage.ru_maxrss
+
+
+def series(label: str, runs: int, cmd: list[str], cwd: Path, *, expect: int = 0,
+           before: Any = None, env: dict[str, str] | None = None) -> Series:
+    """One untimed warm-up run, then `runs` timed ones; `before()` runs (untimed) first."""
+    out = Series(label)
+    for index in range(runs + 1):
+        if before is not None:
+            before()
+        seconds, rss = measure(cmd, cwd, expect, env)
+        if index:
+            out.seconds.append(seconds)
+            out.rss_kb.append(rss)
+    return out
+
+
+@dataclass
+class Job:
+    label: str
+    cmd: list[str]
+    cwd: Path
+    before: Any = None
+    env: dict[str, str] | None = None
+
+
+def interleaved(runs: int, *jobs: Job) -> list[Series]:
+    """Commands timed turn about (after one warm-up each), so that a change in the
+    machine's load hits all alike: for ratios such as check vs `python -c pass`."""
+    out = [Series(job.label) for job in jobs]
+    for index in range(runs + 1):
+        for result, job in zip(out, jobs, strict=True):
+            if job.before is not None:
+                job.before()
+            seconds, rss = measure(job.cmd, job.cwd, env=job.env)
+            if index:
+                result.seconds.append(seconds)
+                result.rss_kb.append(rss)
+    return out
+
+
+def harden_ci() -> list[str]:
+    script = Path(sys.executable).parent / "harden-ci"
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "harden_ci"]
+
+
+# --------------------------------------------------------------------------- harden-ci
+
+
+@dataclass
+class SizeResult:
+    services: int
+    files: int
+    output_kb: int
+    render: Series
+    check_clean: Series
+    check_drifted: Series
+    validate: Series
+    phases: dict[str, float]
+    baseline: Series  # `python -c pass`, timed turn about with check_clean
+
+
+FAST = "import sys; from harden_ci.fastcheck import fast_check; sys.exit(fast_check(sys.argv[1:]) is None)"
+
+
+def fast_path_answers(folder: Path, count: int) -> None:
+    if subprocess.run([sys.executable, "-c", FAST, str(folder / SPEC_FILE)], check=False).returncode:
+        raise SystemExit(f"{count} services: the fast path does not answer the rendered output "
+                         "(was harden-ci's code edited during the benchmark? run it again)")
+
+
+def bench_size(root: Path, count: int, runs: int) -> SizeResult:
+    folder = root / f"services-{count}"
+    folder.mkdir()
+    (folder / SPEC_FILE).write_text(spec_text(count), encoding="utf-8")
+    tool = harden_ci()
+    out = folder / ".github"
+
+    def clean() -> None:
+        shutil.rmtree(out, ignore_errors=True)
+
+    render = series("render", runs, [*tool, "render"], folder, before=clean)
+    files = [p for p in (folder / ".github" / "workflows").rglob("*") if p.is_file()]
+    # The clean check must be the fast path's answer, or this measures something else.
+    fast_path_answers(folder, count)
+    check_clean, baseline = interleaved(
+        runs, Job("check (clean)", [*tool, "check"], folder),
+        Job("python -c pass", [sys.executable, "-c", "pass"], folder))
+    fast_path_answers(folder, count)
+
+    workflow = folder / WORKFLOW
+    original = workflow.read_text("utf-8")
+    workflow.write_text(original + "# hand edit\n", encoding="utf-8")
+    check_drifted = series("check (drifted)", runs, [*tool, "check"], folder, expect=1)
+    workflow.write_text(original, encoding="utf-8")
+
+    validate = series("validate", runs, [*tool, "validate"], folder)
+
+    phase_out = folder / "phases-out"
+    result = subprocess.run([sys.executable, str(HERE / "phases.py"), str(folder / SPEC_FILE),
+                             str(phase_out)], capture_output=True, text=True, check=True)
+    phases = json.loads(result.stdout)
+    return SizeResult(count, len(files), sum(p.stat().st_size for p in files) // 1024, render,
+                      check_clean, check_drifted, validate, phases, baseline)
+
+
+# The imports worth naming: the libraries, and harden-ci's own layers. Nested times are
+# included in their parent's (harden_ci.model includes pydantic; harden_ci.pipeline all).
+IMPORTS_OF_INTEREST = ("harden_ci.pipeline", "harden_ci.model", "pydantic", "harden_ci.load",
+                       "ruamel.yaml", "harden_ci.render", "jinja2", "harden_ci.verify", "yaml",
+                       "harden_ci.cli", "click")
+
+
+def slowest_imports(root: Path) -> list[tuple[str, float]]:
+    """Cumulative import time of IMPORTS_OF_INTEREST in `harden-ci render` (1 service)."""
+    folder = root / "services-1"
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "harden_ci", "render",
+                             "--dry-run"], cwd=folder, capture_output=True, text=True, check=True)
+    found: dict[str, float] = {}
+    for line in result.stderr.splitlines():
+        if not line.startswith("import time:") or line.count("|") != 2:
+            continue
+        _, cumulative, name = line.split("|")
+        if cumulative.strip().isdigit():
+            found.setdefault(name.strip(), int(cumulative) / 1e6)
+    return [(name, found[name]) for name in IMPORTS_OF_INTEREST if name in found]
+
+
+# --------------------------------------------------------------------------- projen
+
+
+def ensure_projen() -> str | None:
+    """Install projen into benchmarks/.projen (once); its version, or None without npm."""
+    package = PROJEN_MODULE / "package.json"
+    if not package.is_file():
+        if shutil.which("npm") is None or shutil.which("node") is None:
+            return None
+        PROJEN_DIR.mkdir(exist_ok=True)
+        manifest = PROJEN_DIR / "package.json"
+        if not manifest.exists():
+            manifest.write_text('{"name": "harden-ci-bench-projen", "private": true}\n')
+        subprocess.run(["npm", "install", "--no-save", "--no-audit", "--no-fund",
+                        f"projen@{PROJEN_VERSION}"], cwd=PROJEN_DIR, check=True,
+                       stdout=subprocess.DEVNULL)
+    return str(json.loads(package.read_text())["version"])
+
+
+def bench_projen(root: Path, count: int, runs: int) -> tuple[Series, Series, Series]:
+    """projen's synth and CLI for `count` workflows, timed turn about with `harden-ci
+    render` of `count` services (the spec bench_size wrote), for a like-for-like ratio."""
+    folder = root / f"projen-{count}"
+    folder.mkdir()
+    shutil.copyfile(HERE / "projenrc.js", folder / ".projenrc.js")
+    env = {**os.environ, "PROJEN_MODULE": str(PROJEN_MODULE), "BENCH_WORKFLOWS": str(count)}
+    ours = root / f"services-{count}"
+    if not ours.is_dir():
+        ours.mkdir()
+        (ours / SPEC_FILE).write_text(spec_text(count), encoding="utf-8")
+    synth, cli, render = interleaved(
+        runs,
+        Job("projen synth", ["node", ".projenrc.js"], folder, env=env),
+        Job("projen CLI", ["node", str(PROJEN_MODULE / "bin" / "projen")], folder, env=env),
+        Job("harden-ci render", [*harden_ci(), "render"], ours,
+            before=lambda: shutil.rmtree(ours / ".github", ignore_errors=True)))
+    made = list((folder / ".github" / "workflows").glob("*.yml"))
+    if len(made) != count:
+        raise SystemExit(f"projen wrote {len(made)} workflows, expected {count}")
+    return synth, cli, render
+
+
+# --------------------------------------------------------------------------- report
+
+
+def machine() -> dict[str, str]:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True,
+                          check=False).stdout.strip() if shutil.which("node") else "none"
+    from harden_ci import __version__
+    return {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpus (nproc)": str(os.cpu_count()),
+        "cpu": model,
+        "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "python": platform.python_version(),
+        "node": node,
+        "os": f"{platform.system()} {platform.release()}",
+        "harden-ci": __version__,
+    }
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def report(info: dict[str, str], runs: int, baseline: Series, sizes: list[SizeResult],
+           projen: dict[int, tuple[Series, Series, Series]], projen_version: str | None,
+           imports: list[tuple[str, float]]) -> str:
+    lines = ["## Machine", ""]
+    lines += [f"- {key}: {value}" for key, value in info.items()]
+    lines += ["", f"Whole-process wall times in seconds: median (min) of {runs} runs after one "
+              "untimed warm-up; memory is the largest peak RSS of those runs.", ""]
+    lines += ["## harden-ci", "",
+              "| services | files (KiB) | render | check, clean (fast path) | `python -c pass`, "
+              "turn about with it | check, drifted (full) | validate | render peak RSS (MiB) |",
+              "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for s in sizes:
+        lines.append(f"| {s.services} | {s.files} ({s.output_kb}) | {s.render.cell()} | "
+                     f"{s.check_clean.cell()} | {s.baseline.cell()} | {s.check_drifted.cell()} | "
+                     f"{s.validate.cell()} | {s.render.peak_mb:.0f} |")
+    lines += ["", f"Baseline `python -c pass`, timed alone at the start: {baseline.cell()} s, "
+              f"{baseline.peak_mb:.0f} MiB; a clean `check` peaks at "
+              f"{max(s.check_clean.peak_mb for s in sizes):.0f} MiB.", ""]
+
+    if projen:
+        lines += [f"## projen {projen_version}, side by side", "",
+                  "Timed turn about with `harden-ci render` of as many services.", "",
+                  "| workflows / services | `node .projenrc.js` (synth) | `projen` (CLI) | "
+                  "`harden-ci render` | projen peak RSS (MiB) |",
+                  "|---:|---:|---:|---:|---:|"]
+        for count, (synth, cli, ours) in sorted(projen.items()):
+            lines.append(f"| {count} | {synth.cell()} | {cli.cell()} | {ours.cell()} | "
+                         f"{synth.peak_mb:.0f} |")
+        lines.append("")
+
+    names = [k for k in sizes[0].phases if k != "bytes rendered"]
+    lines += ["## Where one render spends its time (one run per size)", "",
+              "| services | " + " | ".join(names) + " | total |",
+              "|---:|" + "---:|" * (len(names) + 1)]
+    for s in sizes:
+        phases = {k: v for k, v in s.phases.items() if k != "bytes rendered"}
+        lines.append(f"| {s.services} | " + " | ".join(f"{v:.3f}" for v in phases.values())
+                     + f" | {sum(phases.values()):.3f} |")
+    lines += ["", "Imports of `harden-ci render` (cumulative seconds from `-X importtime`, 1 "
+              "service; a module's time includes what it imports): "
+              + ", ".join(f"`{name}` {sec:.3f}" for name, sec in imports) + ".", ""]
+
+    # Targets.
+    by = {s.services: s for s in sizes}
+    lines += ["## Targets (issue 7)", "", "| target | measured | verdict |", "|---|---|---|"]
+    for s in sizes:
+        ratio = s.check_clean.median / s.baseline.median
+        lines.append(f"| clean `check` <= 3x `python -c pass` ({s.services} services) | "
+                     f"{ratio:.2f}x | {verdict(ratio <= 3)} |")
+    if 50 in projen:
+        for label, index in (("synth", 0), ("CLI", 1)):
+            speedup = projen[50][index].median / projen[50][2].median
+            lines.append(f"| render of 50 services >= 5x faster than projen {label} of 50 "
+                         f"workflows | {speedup:.2f}x | {verdict(speedup >= 5)} |")
+    if 500 in by:
+        lines.append(f"| 500 services render < 0.5 s | {by[500].render.median:.3f} s | "
+                     f"{verdict(by[500].render.median < 0.5)} |")
+    if {10, 100, 500} <= set(by):
+        def slope(a: int, b: int, get: Any) -> float:
+            return (get(by[b]) - get(by[a])) / (b - a)
+        time_ratio = slope(100, 500, lambda s: s.render.median) / slope(10, 100, lambda s: s.render.median)
+        mem_ratio = slope(100, 500, lambda s: s.render.peak_mb) / max(
+            slope(10, 100, lambda s: s.render.peak_mb), 1e-9)
+        per = slope(100, 500, lambda s: s.render.median) * 1000
+        lines.append(f"| render time grows linearly (cost per added service, 100->500 vs "
+                     f"10->100) | {time_ratio:.2f} ({per:.1f} ms/service) | "
+                     f"{verdict(0.5 <= time_ratio <= 2)} |")
+        lines.append(f"| render memory grows linearly (same ratio) | {mem_ratio:.2f} | "
+                     f"{verdict(0.5 <= mem_ratio <= 2)} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_results(body: str) -> None:
+    block = f"{START}\n{body}{END}"
+    if RESULTS.exists():
+        text = RESULTS.read_text("utf-8")
+        if START in text and END in text:
+            head, rest = text.split(START, 1)
+            tail = rest.split(END, 1)[1]
+            RESULTS.write_text(head + block + tail, encoding="utf-8")
+            return
+    RESULTS.write_text("# harden-ci benchmark results\n\nWritten by `python benchmarks/bench.py`"
+                       " (see benchmarks/README.md).\n\n" + block + "\n", encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 50, 100, 500])
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per measurement")
+    parser.add_argument("--runs-large", type=int, default=3,
+                        help="timed runs for sizes of 500 services and more")
+    parser.add_argument("--no-projen", action="store_true")
+    parser.add_argument("--no-write", action="store_true", help="print only; keep RESULTS.md")
+    args = parser.parse_args()
+
+    info = machine()
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="harden-ci-bench-") as temp:
+        root = Path(temp)
+        baseline = series("python -c pass", args.runs * 2, [sys.executable, "-c", "pass"], root)
+        sizes = []
+        for count in sorted(args.sizes):
+            runs = args.runs_large if count >= 500 else args.runs
+            sizes.append(bench_size(root, count, runs))
+            print(f"  {count} services: render {sizes[-1].render.cell()} s", file=sys.stderr)
+        projen: dict[int, tuple[Series, Series, Series]] = {}
+        projen_version = None if args.no_projen else ensure_projen()
+        if projen_version:
+            for count in (1, 50):
+                projen[count] = bench_projen(root, count, args.runs)
+                print(f"  projen {count}: synth {projen[count][0].cell()} s", file=sys.stderr)
+        imports = slowest_imports(root) if 1 in args.sizes else []
+    info["benchmark wall time"] = f"{time.perf_counter() - started:.0f} s"
+    body = report(info, args.runs, baseline, sizes, projen, projen_version, imports)
+    print(body)
+    if not args.no_write:
+        write_results(body)
+        print(f"wrote {RESULTS.relative_to(REPO)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

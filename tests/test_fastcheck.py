@@ -1,0 +1,420 @@
+"""The fast `check` path agrees with the full one, and never answers a false "clean".
+
+`harden_ci.fastcheck.fast_check` answers `check` from the digests stamped in each generated
+file, without importing pydantic, jinja2 or ruamel. The properties:
+
+- after a render, fast_check returns the same message the full check prints;
+- after any change that makes the files differ from a fresh render (a hand edit of a body,
+  of the header or of the digest line, a deleted or extra generated file, a spec edit even
+  of a comment, a file that cannot be read as text, a link or folder in a file's place),
+  fast_check returns None, and `python -m harden_ci check` (which then runs the full
+  check) exits 1, or 2 where the writer would refuse;
+- options it does not know (`--help`, anything else) go to the full CLI;
+- whatever fast_check answers, a message means the full check exits 0.
+
+Both examples go through subprocesses; random specs (tests/strategies.py) go in-process,
+the full check through click's CliRunner (the CLI group itself, never the fast path).
+Import costs are read from `python -X importtime`.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import strategies as S
+import yaml
+from click.testing import CliRunner
+from hypothesis import HealthCheck, Phase, given, reject, settings
+from hypothesis import strategies as st
+
+from harden_ci.cli import cli as cli_group
+from harden_ci.errors import SpecError
+from harden_ci.fastcheck import fast_check
+from harden_ci.pipeline import render_spec
+from harden_ci.write import apply, plan_writes
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ["minimal", "learnhub"]
+SPEC_FILE = "harden-ci.yaml"
+WORKFLOWS = Path(".github") / "workflows"
+CI_WORKFLOW = "harden-ci.yml"
+HEAVY = ("pydantic", "pydantic_core", "jinja2", "ruamel", "yaml", "click", "cyclonedx")
+HEAVY_FOR_HELP = ("pydantic", "pydantic_core", "jinja2", "ruamel", "yaml", "cyclonedx")
+_HEX = re.compile(r"[0-9a-f]")
+
+
+# --------------------------------------------------------------------------- changes
+
+
+@dataclass(frozen=True)
+class Change:
+    """One way the folder can stop matching a render, and the full check's exit code."""
+    name: str
+    apply: Callable[[Path], None]
+    exit_code: int
+
+
+def _out(root: Path) -> Path:
+    return root / WORKFLOWS
+
+
+def _edit(root: Path, name: str, edit: Callable[[str], str]) -> None:
+    path = _out(root) / name
+    text = path.read_text("utf-8")
+    changed = edit(text)
+    assert changed != text, f"the edit changed nothing in {name}"
+    path.write_text(changed, encoding="utf-8")
+
+
+def _line(text: str, index: int, edit: Callable[[str], str]) -> str:
+    lines = text.split("\n")
+    lines[index] = edit(lines[index])
+    return "\n".join(lines)
+
+
+def _flip_in(field: str) -> Callable[[str], str]:
+    """Change one hex digit of `field=` on the digest line (line 2)."""
+    def edit(line: str) -> str:
+        at = line.index(f"{field}=") + len(field) + 1
+        digit = line[at]
+        return line[:at] + ("0" if digit != "0" else "1") + line[at + 1:]
+    return edit
+
+
+def _companions(root: Path) -> list[Path]:
+    folder = _out(root) / "harden-ci"
+    return sorted(folder.iterdir()) if folder.is_dir() else []
+
+
+def _delete_one(root: Path) -> None:
+    """Delete a generated file other than the CI workflow (the companion, else another)."""
+    others = [p for p in sorted(_out(root).glob("*.yml")) if p.name != CI_WORKFLOW]
+    victims = _companions(root) + others
+    assert victims, "only one generated file: nothing else to delete"
+    victims[0].unlink()
+
+
+def _delete_all(root: Path) -> None:
+    shutil.rmtree(_out(root))
+
+
+def _extra_workflow(root: Path) -> None:
+    shutil.copyfile(_out(root) / CI_WORKFLOW, _out(root) / "retired.yml")
+
+
+def _extra_companion(root: Path) -> None:
+    folder = _out(root) / "harden-ci"
+    folder.mkdir(exist_ok=True)
+    text = (_out(root) / CI_WORKFLOW).read_text("utf-8").split("\n", 1)[0]
+    (folder / "retired.py").write_text(text + "\nprint('old')\n", encoding="utf-8")
+
+
+def _spec_append(suffix: str) -> Callable[[Path], None]:
+    def change(root: Path) -> None:
+        spec = root / SPEC_FILE
+        spec.write_bytes(spec.read_bytes() + suffix.encode())
+    return change
+
+
+def _spec_deleted(root: Path) -> None:
+    (root / SPEC_FILE).unlink()
+
+
+def _not_utf8(root: Path) -> None:
+    path = _out(root) / CI_WORKFLOW
+    path.write_bytes(path.read_bytes() + b"# \xff\xfe not text\n")
+
+
+def _folder_in_place(root: Path) -> None:
+    path = _out(root) / CI_WORKFLOW
+    path.unlink()
+    path.mkdir()
+
+
+def _symlink_in_place(root: Path) -> None:
+    path = _out(root) / CI_WORKFLOW
+    copy = root / "copy-of-harden-ci.yml"
+    shutil.copyfile(path, copy)
+    path.unlink()
+    path.symlink_to(copy)
+
+
+CHANGES = [
+    Change("a line appended to a workflow",
+           lambda r: _edit(r, CI_WORKFLOW, lambda t: t + "# hand edit\n"), 1),
+    Change("a value edited inside a workflow",
+           lambda r: _edit(r, CI_WORKFLOW, lambda t: _line(t, 2, lambda s: s + " ")), 1),
+    Change("a blank line removed from the end",
+           lambda r: _edit(r, CI_WORKFLOW, lambda t: t.rstrip("\n")), 1),
+    Change("the header line edited",
+           lambda r: _edit(r, CI_WORKFLOW, lambda t: _line(
+               t, 0, lambda s: s.replace("Do not edit", "Edited by hand"))), 1),
+    Change("the marker removed from the header",
+           lambda r: _edit(r, CI_WORKFLOW, lambda t: t.replace("# Generated", "# Written", 1)), 2),
+    Change("the body digest edited",
+           lambda r: _edit(r, CI_WORKFLOW, lambda t: _line(t, 1, _flip_in("body"))), 1),
+    Change("the inputs digest edited",
+           lambda r: _edit(r, CI_WORKFLOW, lambda t: _line(t, 1, _flip_in("inputs"))), 1),
+    Change("the files digest edited",
+           lambda r: _edit(r, CI_WORKFLOW, lambda t: _line(t, 1, _flip_in("files"))), 1),
+    Change("the digest line removed",
+           lambda r: _edit(r, CI_WORKFLOW, lambda t: _line(t, 1, lambda s: "#")), 1),
+    Change("a generated file deleted", _delete_one, 1),
+    Change("every generated file deleted", _delete_all, 1),
+    Change("an extra marked workflow", _extra_workflow, 1),
+    Change("an extra marked companion file", _extra_companion, 1),
+    Change("a comment added to the spec", _spec_append("# a comment\n"), 1),
+    Change("a blank line added to the spec", _spec_append("\n"), 1),
+    Change("the spec deleted", _spec_deleted, 2),
+    Change("a workflow that is not UTF-8", _not_utf8, 2),
+    Change("a folder in a workflow's place", _folder_in_place, 2),
+    Change("a link in a workflow's place", _symlink_in_place, 2),
+]
+CHANGE_IDS = [c.name for c in CHANGES]
+
+
+# --------------------------------------------------------------------------- running
+
+
+def run(cwd: Path, *args: str, python_args: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    """`harden-ci ARGS` as users run it (entry point: fast path first, then the CLI)."""
+    return subprocess.run([sys.executable, *python_args, "-m", "harden_ci", *args], cwd=cwd,
+                          capture_output=True, text=True, encoding="utf-8", check=False,
+                          timeout=300)
+
+
+FULL_ONLY = "import sys; from harden_ci.cli import main; sys.argv[0] = 'harden-ci'; main()"
+
+
+def run_full(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The click CLI directly: the full render-and-diff check, never the fast path."""
+    return subprocess.run([sys.executable, "-c", FULL_ONLY, *args], cwd=cwd, capture_output=True,
+                          text=True, encoding="utf-8", check=False, timeout=300)
+
+
+def fast(root: Path, *args: str) -> str | None:
+    return fast_check([str(root / SPEC_FILE), *args])
+
+
+@pytest.fixture(scope="module")
+def rendered_examples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Each example, rendered once with the real CLI; tests work on copies."""
+    done = {}
+    for example in EXAMPLES:
+        root = tmp_path_factory.mktemp(f"rendered-{example}") / "repo"
+        root.mkdir()
+        shutil.copyfile(ROOT / "examples" / example / SPEC_FILE, root / SPEC_FILE)
+        result = run(root, "render")
+        assert result.returncode == 0, result.stderr
+        done[example] = root
+    return done
+
+
+@pytest.fixture
+def example_copy(rendered_examples: dict[str, Path], tmp_path: Path,
+                 request: pytest.FixtureRequest) -> Path:
+    copy = tmp_path / "repo"
+    shutil.copytree(rendered_examples[request.param], copy, symlinks=True)
+    return copy
+
+
+# --------------------------------------------------------------------------- examples
+
+
+@pytest.mark.parametrize("example_copy", EXAMPLES, indirect=True)
+def test_after_render_the_fast_path_answers_like_the_full_check(
+        example_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    message = fast(example_copy)
+    assert message is not None, "a fresh render must be answered by the fast path"
+    full = run_full(example_copy, "check", str(example_copy / SPEC_FILE))
+    assert full.returncode == 0, full.stdout + full.stderr
+    assert full.stdout.strip() == message
+    # With no arguments, from the repository root, as pre-commit and CI run it.
+    entry = run(example_copy, "check")
+    assert entry.returncode == 0, entry.stderr
+    monkeypatch.chdir(example_copy)
+    assert entry.stdout.strip() == fast_check([]) == run_full(example_copy, "check").stdout.strip()
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=CHANGE_IDS)
+@pytest.mark.parametrize("example_copy", EXAMPLES, indirect=True)
+def test_any_change_sends_check_down_the_full_path(example_copy: Path, change: Change) -> None:
+    change.apply(example_copy)
+    answer = fast(example_copy)
+    result = run(example_copy, "check")
+    assert (answer, result.returncode) == (None, change.exit_code), (
+        f"after {change.name}: fast_check said {answer!r}; `harden-ci check` exited "
+        f"{result.returncode}:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    assert "Traceback" not in result.stderr
+    assert "matches" not in result.stdout
+
+
+@pytest.mark.parametrize("example_copy", ["learnhub"], indirect=True)
+def test_an_out_option_is_honoured_by_both_paths(example_copy: Path, tmp_path: Path) -> None:
+    other = tmp_path / "elsewhere"
+    assert run(example_copy, "render", "--out", str(other)).returncode == 0
+    for args in (["--out", str(other)], [f"--out={other}"]):
+        message = fast(example_copy, *args)
+        assert message is not None and str(other) in message
+        assert run(example_copy, "check", *args).returncode == 0
+    (other / CI_WORKFLOW).write_text((other / CI_WORKFLOW).read_text("utf-8") + "#\n", "utf-8")
+    assert fast(example_copy, "--out", str(other)) is None
+    assert run(example_copy, "check", "--out", str(other)).returncode == 1
+    # The default folder is still clean, and an empty --out folder is drift.
+    assert fast(example_copy) is not None
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert fast(example_copy, "--out", str(empty)) is None
+    assert run(example_copy, "check", "--out", str(empty)).returncode == 1
+
+
+@pytest.mark.parametrize("example_copy", ["minimal"], indirect=True)
+@pytest.mark.parametrize(("args", "exit_code", "says"), [
+    (["--help"], 0, "Usage:"),
+    (["-h"], 0, "Usage:"),
+    (["--bogus"], 2, "No such option"),
+    ([SPEC_FILE, "extra-argument"], 2, "Usage:"),
+])
+def test_options_it_does_not_know_go_to_the_full_cli(
+        example_copy: Path, args: list[str], exit_code: int, says: str) -> None:
+    assert fast_check(args) is None
+    result = run(example_copy, "check", *args)
+    assert result.returncode == exit_code, result.stdout + result.stderr
+    assert says in result.stdout + result.stderr
+    assert "matches" not in result.stdout
+
+
+@pytest.mark.parametrize("example_copy", ["learnhub"], indirect=True)
+def test_an_unreadable_file_is_left_to_the_full_check(
+        example_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An OSError while reading (as root, chmod cannot make a file unreadable, so the read
+    fails by hand) means "unsure", never "clean" and never a crash."""
+    assert fast(example_copy) is not None
+    real = Path.read_text
+
+    def failing(self: Path, *args: object, **kwargs: object) -> str:
+        if self.name == CI_WORKFLOW:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "read_text", failing)
+    assert fast(example_copy) is None
+
+
+@pytest.mark.parametrize("example_copy", ["learnhub"], indirect=True)
+def test_crlf_line_endings_get_the_same_answer_from_both(example_copy: Path) -> None:
+    """Both paths read text with universal newlines; what matters is that they agree."""
+    path = _out(example_copy) / CI_WORKFLOW
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    message = fast(example_copy)
+    full = run_full(example_copy, "check", str(example_copy / SPEC_FILE))
+    assert (message is not None) == (full.returncode == 0), (message, full.stdout)
+
+
+# --------------------------------------------------------------------------- imports
+
+
+def imported_modules(stderr: str) -> set[str]:
+    """Top-level package names from `python -X importtime` output."""
+    names = set()
+    for line in stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            name = line.rsplit("|", 1)[1].strip()
+            if name and name != "package":
+                names.add(name.split(".")[0])
+    assert "harden_ci" in names, "no importtime output: did -X importtime reach the child?"
+    return names
+
+
+@pytest.mark.parametrize("example_copy", EXAMPLES, indirect=True)
+def test_clean_check_imports_nothing_heavy(example_copy: Path) -> None:
+    result = run(example_copy, "check", python_args=("-X", "importtime"))
+    assert result.returncode == 0, result.stderr
+    assert "matches" in result.stdout
+    heavy = sorted(imported_modules(result.stderr) & set(HEAVY))
+    assert heavy == [], f"a clean check imported {heavy}"
+
+
+@pytest.mark.parametrize("example_copy", ["minimal"], indirect=True)
+def test_drifted_check_does_import_the_renderer(example_copy: Path) -> None:
+    """The control: the same measurement sees the heavy imports when they happen."""
+    _edit(example_copy, CI_WORKFLOW, lambda t: t + "#\n")
+    result = run(example_copy, "check", python_args=("-X", "importtime"))
+    assert result.returncode == 1
+    assert {"pydantic", "jinja2", "ruamel", "click"} <= imported_modules(result.stderr)
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["check", "--help"],
+                                  ["render", "--help"]])
+def test_version_and_help_import_nothing_heavy(tmp_path: Path, args: list[str]) -> None:
+    result = run(tmp_path, *args, python_args=("-X", "importtime"))
+    assert result.returncode == 0, result.stderr
+    heavy = sorted(imported_modules(result.stderr) & set(HEAVY_FOR_HELP))
+    assert heavy == [], f"harden-ci {' '.join(args)} imported {heavy}"
+
+
+# --------------------------------------------------------------------------- random specs
+
+
+class _Dumper(yaml.SafeDumper):
+    """safe_dump that also quotes strings YAML 1.2 reads as numbers (`0o17`, `1e3`), as in
+    test_properties.py: the loader reads YAML 1.2."""
+
+
+_Dumper.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+    list("-+0123456789"))
+_Dumper.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+               r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    list("-+0123456789."))
+
+
+def full_check(spec: Path) -> tuple[int, str]:
+    result = CliRunner().invoke(cli_group, ["check", str(spec)])
+    return result.exit_code, result.stdout
+
+
+# No shrinking: one render of a hostile spec is slow enough that shrinking a failure takes
+# minutes; the failing draw is printed as it was found.
+RANDOM = settings(max_examples=12, derandomize=True, database=None, deadline=None,
+                  print_blob=False, report_multiple_bugs=True,
+                  phases=[Phase.explicit, Phase.generate],
+                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                         HealthCheck.filter_too_much])
+
+
+@RANDOM
+@given(S.specs(max_services=4), st.sampled_from(CHANGES))
+def test_random_specs_fast_and_full_agree(spec: S.SpecDict, change: Change) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        spec_path = root / SPEC_FILE
+        spec_path.write_text(yaml.dump(spec, Dumper=_Dumper, sort_keys=False), encoding="utf-8")
+        try:
+            rendered = render_spec(spec_path)
+        except SpecError:
+            # The strategy drew a spec the model refuses (strategies.py lagging behind a
+            # model change; test_properties.test_strategy_is_honest reports that).
+            reject()
+        apply(plan_writes(_out(root), rendered.files))
+
+        message = fast(root)
+        code, stdout = full_check(spec_path)
+        assert code == 0, stdout
+        assert message is not None, "a fresh render must be answered by the fast path"
+        assert stdout.strip() == message
+
+        change.apply(root)
+        assert fast(root) is None, f"fast_check answered clean after: {change.name}"
+        code, stdout = full_check(spec_path)
+        assert code == change.exit_code, (change.name, stdout)
