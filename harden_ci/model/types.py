@@ -7,7 +7,9 @@ in the JSON Schema, so editors catch the same mistakes.
 
 from __future__ import annotations
 
+import functools
 import re
+from importlib import resources
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, WithJsonSchema
@@ -20,7 +22,30 @@ Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 
 # Secrets and variables: what GitHub accepts as a secret name, minus its reserved prefix.
 SECRET_PATTERN = r"^(?!GITHUB_)[A-Z_][A-Z0-9_]{0,99}$"
-SecretName = Annotated[str, StringConstraints(pattern=SECRET_PATTERN)]
+_RESERVED_PREFIXES = ("HARDEN_CI_", "GITHUB_", "RUNNER_", "ACTIONS_")
+_RESERVED_EXTRA = frozenset({"PATH", "HOME", "SHELL", "BASE_URL", "GH_TOKEN", "CI", "SERVICE"})
+
+
+@functools.cache
+def reserved_env_names() -> frozenset[str]:
+    """Env names harden-ci sets for its own scripts: every variable they read."""
+    scripts = resources.files("harden_ci.templates").joinpath("scripts")
+    names: set[str] = set(_RESERVED_EXTRA)
+    for script in scripts.iterdir():
+        if script.name.endswith(".sh"):
+            names.update(re.findall(r"\$\{?([A-Z_][A-Z0-9_]*)", script.read_text("utf-8")))
+    return frozenset(names)
+
+
+def _check_secret_name(value: str) -> str:
+    if value.startswith(_RESERVED_PREFIXES) or value in reserved_env_names():
+        raise ValueError(f"`{value}` is a name harden-ci sets for its own steps; rename the "
+                         "secret or variable (a prefix such as `APP_` works)")
+    return value
+
+
+SecretName = Annotated[str, StringConstraints(pattern=SECRET_PATTERN),
+                       AfterValidator(_check_secret_name)]
 
 # A branch name safe on a command line and in a `branches:` filter (no globs).
 BRANCH_PATTERN = r"^(?!-)(?!.*\.\.)[A-Za-z0-9._/-]{1,100}(?<![./])$"
