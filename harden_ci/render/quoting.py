@@ -55,11 +55,18 @@ def quote(value: object) -> str:
     return '"' + "".join(_escape_char(ch) for ch in value) + '"'
 
 
+# Words a YAML 1.1 parser reads as booleans or null: as keys they are quoted.
+_YAML11_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null"})
+
+
 def ident(value: object) -> str:
     """A mapping key harden-ci emits bare (job ids, env names, input names): refuse
-    anything that is not an identifier, so a key can never carry YAML syntax."""
+    anything that is not an identifier, so a key can never carry YAML syntax; quote the
+    identifiers YAML 1.1 would read as booleans (an env variable named `ON`)."""
     if not isinstance(value, str) or not _IDENT.match(value):
         raise ValueError(f"not an identifier: {value!r}")
+    if value.lower() in _YAML11_WORDS:
+        return f'"{value}"'
     return value
 
 
