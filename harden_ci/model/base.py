@@ -1,5 +1,8 @@
 """The base every spec model shares: unknown keys are errors, and types are strict.
 
+Patterns use pydantic's default (Rust) regex engine, whose `$` is the end of the text: with
+Python's `re`, `$` also matches before a final newline, so `api\n` would pass as a name.
+
 Strict means YAML's guesses are not silently coerced: `version: 3.10` (a float that
 would become "3.1") must be quoted, and `shards: "4"` is a mistake worth hearing about.
 """
@@ -11,4 +14,4 @@ from pydantic import BaseModel, ConfigDict
 
 class SpecModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True,
-                              use_attribute_docstrings=True, regex_engine="python-re")
+                              use_attribute_docstrings=True)

@@ -21,7 +21,7 @@ NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,39}$"
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 
 # Secrets and variables: what GitHub accepts as a secret name, minus its reserved prefix.
-SECRET_PATTERN = r"^(?!GITHUB_)[A-Z_][A-Z0-9_]{0,99}$"
+SECRET_PATTERN = r"^[A-Z_][A-Z0-9_]{0,99}$"  # GITHUB_ and other reserved names: below
 _RESERVED_PREFIXES = ("HARDEN_CI_", "GITHUB_", "RUNNER_", "ACTIONS_")
 _RESERVED_EXTRA = frozenset({"PATH", "HOME", "SHELL", "BASE_URL", "GH_TOKEN", "CI", "SERVICE"})
 
@@ -38,6 +38,9 @@ def reserved_env_names() -> frozenset[str]:
 
 
 def _check_secret_name(value: str) -> str:
+    if value.startswith("GITHUB_"):
+        raise ValueError(f"`{value}`: secret and variable names may not start with GITHUB_ "
+                         "(GitHub reserves the prefix)")
     if value.startswith(_RESERVED_PREFIXES) or value in reserved_env_names():
         raise ValueError(f"`{value}` is a name harden-ci sets for its own steps; rename the "
                          "secret or variable (a prefix such as `APP_` works)")
@@ -48,8 +51,16 @@ SecretName = Annotated[str, StringConstraints(pattern=SECRET_PATTERN),
                        AfterValidator(_check_secret_name)]
 
 # A branch name safe on a command line and in a `branches:` filter (no globs).
-BRANCH_PATTERN = r"^(?!-)(?!.*\.\.)[A-Za-z0-9._/-]{1,100}(?<![./])$"
-Branch = Annotated[str, StringConstraints(pattern=BRANCH_PATTERN)]
+BRANCH_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9._/-]{0,99}$"
+
+
+def _check_branch(value: str) -> str:
+    if ".." in value or value.endswith((".", "/")):
+        raise ValueError("a branch name may not hold `..` or end with `.` or `/`")
+    return value
+
+
+Branch = Annotated[str, StringConstraints(pattern=BRANCH_PATTERN), AfterValidator(_check_branch)]
 
 # A runner label: GitHub-hosted image names and self-hosted labels.
 RUNNER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"

@@ -40,6 +40,19 @@ def _escape_char(ch: str) -> str:
     return f"\\U{code:08x}"
 
 
+def _float(value: float) -> str:
+    """A float both YAML 1.1 (which needs a `.` before any exponent) and 1.2 read back."""
+    if value != value:
+        return ".nan"
+    if value in (float("inf"), float("-inf")):
+        return ".inf" if value > 0 else "-.inf"
+    text = repr(value)
+    mantissa, _, exponent = text.partition("e")
+    if "." not in mantissa:
+        mantissa += ".0"
+    return mantissa + (f"e{exponent if exponent[0] in '+-' else '+' + exponent}" if exponent else "")
+
+
 def quote(value: object) -> str:
     """Render a value as a single YAML scalar."""
     if isinstance(value, bool):
@@ -47,10 +60,10 @@ def quote(value: object) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return repr(value)
+        return _float(value)
     if not isinstance(value, str):
         raise TypeError(f"cannot quote {type(value).__name__} into a workflow")
-    if _PLAIN_ASCII.match(value):
+    if _PLAIN_ASCII.fullmatch(value):  # fullmatch: `$` would let a final newline through
         return f'"{value}"'
     return '"' + "".join(_escape_char(ch) for ch in value) + '"'
 
@@ -63,7 +76,7 @@ def ident(value: object) -> str:
     """A mapping key harden-ci emits bare (job ids, env names, input names): refuse
     anything that is not an identifier, so a key can never carry YAML syntax; quote the
     identifiers YAML 1.1 would read as booleans (an env variable named `ON`)."""
-    if not isinstance(value, str) or not _IDENT.match(value):
+    if not isinstance(value, str) or not _IDENT.fullmatch(value):
         raise ValueError(f"not an identifier: {value!r}")
     if value.lower() in _YAML11_WORDS:
         return f'"{value}"'
