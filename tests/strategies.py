@@ -1,0 +1,856 @@
+"""Hypothesis strategies for harden-ci specs (a helper for tests, not a test file).
+
+`specs()` draws VALID spec dicts: plain data, exactly what `harden_ci.load` hands the
+model (str/int/float/bool/None, dicts and lists; `schema` spelt by its alias). It covers
+the whole model: 1-8 services over every language including `custom` and container-only,
+1-64 shards, every optional section, and cross-references that resolve.
+
+Two kinds of string:
+
+- FREE TEXT (`Text` and `Command` fields, listed in FREE_TEXT_FIELDS) draws from a
+  hostile alphabet: line breaks, quotes, YAML indicators, YAML 1.1 words, Unicode line
+  and paragraph separators, bidi overrides, BOM, emoji, RTL text, leading and trailing
+  blanks. It never holds `${{` nor a C0/C1 control character other than tab and newline,
+  because the loader refuses those (tests/test_properties.py asserts the refusal).
+- CONSTRAINED fields (names, paths, secret names, URLs, branch, runner, registry) draw
+  from the forms harden_ci/model/types.py allows, including their awkward corners (YAML
+  words as names, spaces and `@`/`+` in paths, `{number}` anywhere in a preview URL,
+  secret names that collide with harden-ci's own env names). They are drawn from the
+  intended forms only: a pattern's `$` also matching before a trailing newline is a
+  separate property (test_constrained_fields_refuse_line_breaks).
+
+Everything is built from small pieces (no `from_regex`), so generation stays fast.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import string
+import typing
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from hypothesis import strategies as st
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+
+from harden_ci.model import delivery as _delivery
+from harden_ci.model import environments as _environments_model
+from harden_ci.model import gates as _gates
+from harden_ci.model import services as _services
+from harden_ci.model import types as _types
+from harden_ci.model import verification as _verification
+
+EXPRESSION_OPENER = "${{"
+
+
+def choices(model: type[BaseModel], field: str) -> tuple[Any, ...]:
+    """The values of a `Literal[...]` (or `Literal[...] | None`) field, read from the model,
+    so an option added to or dropped from the model needs no change here."""
+    annotation = model.model_fields[field].annotation
+    for arg in (annotation, *typing.get_args(annotation)):
+        if typing.get_origin(arg) is typing.Literal:
+            return typing.get_args(arg)
+    raise TypeError(f"{model.__name__}.{field} is not a Literal field")
+
+
+LANGUAGES: tuple[str, ...] = choices(_services.Service, "language")
+SEVERITIES: tuple[str, ...] = choices(_gates.IacLint, "fail_on")
+
+Path_ = tuple[str | int, ...]
+SpecDict = dict[str, Any]
+
+# --------------------------------------------------------------------------- free text
+
+# Fragments that have broken YAML emitters, shells or GitHub before. Joined at random.
+HOSTILE_PIECES: tuple[str, ...] = (
+    # line structure and blanks
+    "\n", "\n\n", "\t", " ", "  ", "\n  ", "\n- ", "\n  - run: evil", "\nname: evil",
+    "\njobs:\n  pwn:\n    runs-on: x", "\n---\n", "\n...\n", "\n#",
+    # quotes and escapes
+    "'", '"', "''", '""', '"""', "\\", "\\n", '\\"', "\\u2028", "\\x85", "\\0",
+    # YAML indicators
+    "#", " #", "# x", ":", ": ", "::", "*", "*a", "&", "&a", "|", "|-", ">", ">-", "{", "}",
+    "[", "]", "{}", "[]", "%", "%YAML 1.2", "@", "`", "!", "!!str", "!!python/object:os.system",
+    "?", "? ", "-", "- ", ",", "<<", "=",
+    # YAML 1.1 and 1.2 words and numbers
+    "on", "off", "yes", "no", "y", "n", "Yes", "NO", "null", "Null", "~", "true", "false",
+    "True", "---", "...", "0o17", "0x1F", "017", "1e3", "3.10", ".inf", "-.inf", ".nan",
+    "12:30:00", "2001-12-14", "+1",
+    # shells, Jinja, GitHub
+    "$", "${", "${ {", "$ {{", "{{", "}}", "{{ x }}", "{% raw %}", "{#", "$(id)", "`id`",
+    "$HOME", "${HOME}", "::error::x", "::add-mask::x", "; rm -rf /", "&&", "||", "2>&1",
+    # Unicode
+    "é", "ñ", "Ω", "ß", "e\u0301", "中文", "日本語", "한국어", "😀", "👩\u200d💻", "🇫🇷",
+    "שלום", "مرحبا", "\u2028", "\u2029", "\ufeff", "\u202e", "\u202d", "\u2066", "\u2069",
+    "\u200b", "\u200d", "\u00a0", "\u3000", "\u1680", "\U0001d54f", "\ufffd", "\ufffe",
+    "\uffff", "\u0378", "\ue000", "\U0010fffd",
+)
+# Any code point except surrogates and controls (tab and newline come from the pieces).
+_ANY_CHAR = st.characters(exclude_categories=("Cs", "Cc"))
+_PLAIN_PIECE = st.text(alphabet="abcxyz0123 -_./=", min_size=1, max_size=8)
+_PIECE = st.one_of(
+    _PLAIN_PIECE,
+    st.sampled_from(HOSTILE_PIECES),
+    st.text(_ANY_CHAR, min_size=1, max_size=4),
+)
+_EDGE_BLANKS = st.sampled_from(("", "", " ", "  ", "\t", "\n", " \n", "\n "))
+
+
+def loader_safe(text: str, max_size: int) -> str:
+    """`text` without `${{` (the loader refuses it), at most `max_size` code points."""
+    text = text[:max_size]
+    while EXPRESSION_OPENER in text:
+        text = text.replace(EXPRESSION_OPENER, "${ {")[:max_size]
+    return text
+
+
+@functools.cache
+def hostile_text(*, max_size: int = 200, max_pieces: int = 10) -> st.SearchStrategy[str]:
+    """Free text the loader accepts: non-empty, hostile, never `${{`, no controls."""
+    body = st.lists(_PIECE, min_size=1, max_size=max_pieces).map("".join)
+    framed = st.tuples(_EDGE_BLANKS, body, _EDGE_BLANKS).map("".join)
+    return framed.map(lambda s: loader_safe(s, max_size))
+
+
+@functools.cache
+def text_field() -> st.SearchStrategy[str]:
+    """A `Text` field (1-200 code points): a version string, a flag or metric name."""
+    return st.one_of(
+        st.sampled_from(("3.12", "22", "1.24", "stable", "new-checkout", "llm_cost_usd",
+                         # whole values YAML 1.1 or 1.2 would read as something else
+                         "on", "yes", "no", "null", "~", "true", "3.10", "0o17", "1e3",
+                         ".inf", "2001-12-14", "12:30", "-", "*a", "&a", "!x", "#", "'")),
+        hostile_text(max_size=200),
+    )
+
+
+@functools.cache
+def command_field() -> st.SearchStrategy[str]:
+    """A `Command` field (1-8000 code points): shell text the user owns, multi-line."""
+    return st.one_of(
+        st.sampled_from(("pytest -q", "npm test", "./deploy.sh up", "make check", "true",
+                         "on", "null", "- run: evil", "a: b", "|", "> x", "[x]", "{x: y}")),
+        hostile_text(max_size=8000, max_pieces=12),
+        # a long one: a line far past any emitter's preferred width
+        st.tuples(hostile_text(max_pieces=4), st.integers(20, 120)).map(
+            lambda t: loader_safe(t[0] * t[1], 8000)),
+    )
+
+
+# --------------------------------------------------------------------------- constrained
+
+_LOWER = string.ascii_lowercase
+_UPPER = string.ascii_uppercase
+# YAML words and near-misses that are valid names, and so become job ids and keys.
+_NAME_WORDS = ("api", "web", "on", "off", "yes", "no", "y", "n", "null", "true", "false",
+               "nan", "inf", "e2e", "required", "drift-guard", "secret-scan", "test",
+               "preview", "staging", "production", "a" * 40)
+
+
+@functools.cache
+def names() -> st.SearchStrategy[str]:
+    """Service and environment names: ^[a-z][a-z0-9_-]{0,39}$."""
+    drawn = st.tuples(st.sampled_from(_LOWER),
+                      st.text(alphabet=_LOWER + string.digits + "_-", max_size=12))
+    return st.one_of(st.sampled_from(_NAME_WORDS), drawn.map("".join))
+
+
+# Names harden-ci itself passes to its scripts through env (a secret of the same name
+# must not replace them), names the runner relies on, and YAML words.
+_SECRET_WORDS = ("DEPLOY_TOKEN", "_", "A", "HARDEN_CI_URL", "HARDEN_CI_ENVIRONMENT",
+                 "HARDEN_CI_PR_NUMBER", "HARDEN_CI_SEED", "HARDEN_CI_PROMETHEUS_URL",
+                 "COMMAND", "TEST_COMMAND", "SETUP_COMMAND", "TEARDOWN_COMMAND",
+                 "SHIFT_COMMAND", "ROLLBACK_COMMAND", "FLAG_COMMAND", "LLM_COMMAND",
+                 "SCHEMA_CHECK", "DATABASE_URL", "URL_TEMPLATE", "IMAGE", "DIGEST",
+                 "REQUIREMENTS", "GH_TOKEN", "GITLEAKS_LICENSE", "PATH", "HOME", "CI",
+                 "ACTIONS_RUNTIME_TOKEN", "GITHUBTOKEN", "GITHUB", "RUNNER_TEMP",
+                 "ON", "YES", "NO", "Y", "NULL", "TRUE", "FALSE")
+
+
+def _secret_name_ok(name: str) -> bool:
+    """What the model accepts as a secret or variable name (it refuses the names
+    harden-ci's own steps use, and that list grows with the scripts)."""
+    try:
+        _SECRET_NAME.validate_python(name)
+    except ValidationError:
+        return False
+    return True
+
+
+# The model's own type, with the model's settings (Python regexes: the pattern looks ahead).
+_SECRET_NAME: TypeAdapter[str] = TypeAdapter(
+    _types.SecretName, config=ConfigDict(regex_engine="python-re", strict=True))
+
+
+@functools.cache
+def colliding_secret_names() -> st.SearchStrategy[str]:
+    """Only the awkward names the model accepts: YAML words, runner and tool names, and
+    whatever of harden-ci's own env names it does not refuse."""
+    return st.sampled_from([n for n in _SECRET_WORDS if _secret_name_ok(n)])
+
+
+@functools.cache
+def secret_names() -> st.SearchStrategy[str]:
+    """Secret and variable names: ^(?!GITHUB_)[A-Z_][A-Z0-9_]{0,99}$."""
+    drawn = st.tuples(st.sampled_from(_UPPER + "_"),
+                      st.text(alphabet=_UPPER + string.digits + "_", max_size=12)).map("".join)
+    return st.one_of(colliding_secret_names(), drawn.filter(_secret_name_ok))
+
+
+def _repair_branch(raw: str) -> str:
+    while ".." in raw:
+        raw = raw.replace("..", "._")
+    if raw.startswith("-"):
+        raw = "b" + raw
+    if raw.endswith((".", "/")):
+        raw += "x"
+    return raw
+
+
+@functools.cache
+def branches() -> st.SearchStrategy[str]:
+    """A default branch: ^(?!-)(?!.*\\.\\.)[A-Za-z0-9._/-]{1,100}(?<![./])$."""
+    drawn = st.text(alphabet=string.ascii_letters + string.digits + "._/-",
+                    min_size=1, max_size=30).map(_repair_branch)
+    return st.one_of(st.sampled_from(("main", "master", "on", "yes", "null", "true", "_",
+                                      "release/1.x", "feature/a-b_c", "v1.0", ".x")), drawn)
+
+
+@functools.cache
+def runners() -> st.SearchStrategy[str]:
+    """A runner label: ^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$."""
+    drawn = st.tuples(st.sampled_from(string.ascii_letters + string.digits),
+                      st.text(alphabet=string.ascii_letters + string.digits + "._-",
+                              max_size=12)).map("".join)
+    return st.one_of(st.sampled_from(("ubuntu-24.04", "ubuntu-latest", "ubuntu-22.04",
+                                      "ubuntu-24.04-arm", "self-hosted", "on", "yes")), drawn)
+
+
+@functools.cache
+def registries() -> st.SearchStrategy[str]:
+    """A registry prefix: ^[a-z0-9][a-z0-9.-]*(:[0-9]{1,5})?(/[a-z0-9][a-z0-9._-]*)*$."""
+    host = st.one_of(
+        st.sampled_from(("ghcr.io", "docker.io", "localhost", "registry.example.com",
+                         "123456789012.dkr.ecr.eu-west-1.amazonaws.com")),
+        st.tuples(st.sampled_from(_LOWER + string.digits),
+                  st.text(alphabet=_LOWER + string.digits + ".-", max_size=20)).map("".join),
+    )
+    port = st.one_of(st.just(""), st.integers(0, 99999).map(lambda p: f":{p}"))
+    part = st.tuples(st.sampled_from(_LOWER + string.digits),
+                     st.text(alphabet=_LOWER + string.digits + "._-", max_size=12)).map("".join)
+    parts = st.lists(part, max_size=3).map(lambda ps: "".join("/" + p for p in ps))
+    return st.tuples(host, port, parts).map("".join).filter(lambda s: len(s) <= 200)
+
+
+_PATH_COMPONENT_CHARS = string.ascii_letters + string.digits + "._@+ -"
+
+
+def _path_from(components: list[str], lead_dot: bool, trail_slash: bool) -> str:
+    path = "/".join(components)
+    if path[0] in " -":  # the first character may be neither
+        path = "p" + path
+    if lead_dot:
+        path = "./" + path
+    return path + ("/" if trail_slash else "")
+
+
+@functools.cache
+def repo_paths() -> st.SearchStrategy[str]:
+    """A path inside the repository: relative, no `..`, no backslash, plain characters."""
+    component = st.text(alphabet=_PATH_COMPONENT_CHARS, min_size=1, max_size=8).filter(
+        lambda c: c.strip(" ") != ".." and c != "..")
+    drawn = st.builds(_path_from, st.lists(component, min_size=1, max_size=3),
+                      st.booleans(), st.booleans())
+    return st.one_of(
+        st.sampled_from((".", "services/api", "./svc/", "a b/c d", "@scope/pkg", "a+b",
+                         "...", ".hidden/x", "on", "yes/no", "x//y", "deploy/")),
+        drawn.filter(lambda p: ".." not in p.split("/")),
+    )
+
+
+_URL_HOST_CHARS = string.ascii_letters + string.digits + ".-"
+_URL_PATH_CHARS = string.ascii_letters + string.digits + "._~%!&()*+,;=:@/-"
+
+
+@functools.cache
+def urls(*, pr_number: bool = False) -> st.SearchStrategy[str]:
+    """An https URL (plain http only for localhost); with `pr_number`, `{number}` may
+    stand anywhere, the host included."""
+    label = st.text(alphabet=_URL_HOST_CHARS, min_size=1, max_size=8)
+    if pr_number:
+        label = st.one_of(label, st.sampled_from(("pr-{number}", "{number}", "x{number}y")))
+    host = st.one_of(st.sampled_from(("example.com", "prom.example.com")),
+                     st.lists(label, min_size=1, max_size=3).map(".".join))
+    port = st.one_of(st.just(""), st.integers(0, 99999).map(lambda p: f":{p}"))
+    segment = st.text(alphabet=_URL_PATH_CHARS, max_size=8)
+    if pr_number:
+        segment = st.one_of(segment, st.just("{number}"))
+    path = st.one_of(st.just(""), st.lists(segment, min_size=1, max_size=3).map(
+        lambda ss: "/" + "/".join(ss)))
+    https = st.tuples(st.just("https://"), host, port, path).map("".join)
+    local = st.tuples(st.sampled_from(("http://localhost", "http://127.0.0.1")), port,
+                      path).map("".join)
+    return st.one_of(https, local)
+
+
+@functools.cache
+def digest_images() -> st.SearchStrategy[str]:
+    """An image pinned by digest: name[:port/path][:tag]@sha256:<64 hex>."""
+    name = st.sampled_from(("postgres", "mysql", "library/postgres", "docker.io/library/mysql",
+                            "registry.example.com:5000/db/pg", "ghcr.io/acme/db", "a"))
+    tag = st.one_of(st.just(""), st.sampled_from((":17", ":8.4", ":latest", ":17-alpine",
+                                                  ":on", ":A._-1")))
+    digest = st.text(alphabet="0123456789abcdef", min_size=64, max_size=64)
+    return st.tuples(name, tag, st.just("@sha256:"), digest).map("".join)
+
+
+@functools.cache
+def durations() -> st.SearchStrategy[int | str]:
+    """1 second to 7 days: whole seconds, or `1h30m`-style text."""
+    part = st.one_of(st.none(), st.integers(0, 200))
+    spelled = st.tuples(part, part, part).filter(
+        lambda hms: any(p is not None for p in hms)
+        and 1 <= (hms[0] or 0) * 3600 + (hms[1] or 0) * 60 + (hms[2] or 0) <= 7 * 24 * 3600
+    ).map(lambda hms: "".join(f"{v}{u}" for v, u in zip(hms, "hms", strict=True)
+                              if v is not None))
+    return st.one_of(st.sampled_from(("15m", "10m", "1h30m", "90s")), spelled,
+                     st.integers(1, 7 * 24 * 3600))
+
+
+@functools.cache
+def rates() -> st.SearchStrategy[float | int]:
+    return st.one_of(st.sampled_from((0.01, 0.05, 0.1, 0, 1, 0.0, 1.0)),
+                     st.floats(min_value=0.0, max_value=1.0, allow_nan=False))
+
+
+@functools.cache
+def milliseconds() -> st.SearchStrategy[int]:
+    return st.one_of(st.sampled_from((300, 1500)), st.integers(1, 3_600_000))
+
+
+@functools.cache
+def canary_steps() -> st.SearchStrategy[list[int]]:
+    """Strictly rising percentages ending at 100."""
+    return st.lists(st.integers(1, 99), max_size=5, unique=True).map(
+        lambda xs: [*sorted(xs), 100])
+
+
+@functools.cache
+def crons() -> st.SearchStrategy[str]:
+    """Five cron fields of digits and `* / , -`, split by any whitespace (the model
+    splits on Unicode whitespace, line breaks included, and rejoins with spaces)."""
+    field = st.one_of(st.sampled_from(("*", "0", "3", "*/5", "1-5", "0,30")),
+                      st.text(alphabet="0123456789*/,-", min_size=1, max_size=4))
+    gap = st.one_of(st.just(" "), st.sampled_from(("  ", "\t", "\n", " \n ", "\u3000",
+                                                   "\u2028", "\u00a0")))
+    return st.tuples(_EDGE_BLANKS, field, gap, field, gap, field, gap, field, gap, field,
+                     _EDGE_BLANKS).map("".join)
+
+
+@functools.cache
+def port_forwards() -> st.SearchStrategy[str]:
+    """`kubectl port-forward` target: (svc|service|deploy|deployment|pod)/NAME L:R."""
+    kind = st.sampled_from(("svc", "service", "deploy", "deployment", "pod"))
+    name = st.tuples(st.sampled_from(_LOWER + string.digits),
+                     st.text(alphabet=_LOWER + string.digits + ".-", max_size=10)).map("".join)
+    port = st.integers(0, 99999).map(str)
+    return st.tuples(kind, st.just("/"), name, st.just(" "), port, st.just(":"), port).map(
+        "".join)
+
+
+@functools.cache
+def cost_budgets() -> st.SearchStrategy[SpecDict]:
+    """`{max: > 0}`: a float, an int, or infinity (the model accepts all three)."""
+    return st.fixed_dictionaries({"max": st.one_of(
+        st.floats(min_value=0.0, exclude_min=True, allow_nan=False, allow_infinity=False),
+        st.integers(1, 10**6), st.just(float("inf")))})
+
+
+# Presence and null decisions. Hypothesis' fresh draws would include an optional field
+# half the time, and nesting halves it again at every level (gates -> iac_lint -> helm),
+# so deep fields would be rare within a CI-sized budget. A draw from 0..9 keeps a field
+# with probability 0.7 instead, while 0 (what Hypothesis shrinks towards) still means
+# "absent": failing examples shrink to small specs.
+_DIE = st.integers(0, 9)
+
+
+def present(draw: st.DrawFn, p: float = 0.7) -> bool:
+    return draw(_DIE) >= round(10 * (1 - p))
+
+
+@st.composite
+def _fields(draw: st.DrawFn, required: dict[str, st.SearchStrategy[Any]],
+            optional: dict[str, st.SearchStrategy[Any]], p: float) -> SpecDict:
+    out = {key: draw(strategy) for key, strategy in required.items()}
+    for key, strategy in optional.items():
+        if present(draw, p):
+            out[key] = draw(strategy)
+    return out
+
+
+def fields(required: dict[str, st.SearchStrategy[Any]] | None = None,
+           optional: dict[str, st.SearchStrategy[Any]] | None = None,
+           p: float = 0.7) -> st.SearchStrategy[SpecDict]:
+    """A mapping with every `required` key and each `optional` key with probability p."""
+    return _fields(required or {}, optional or {}, p)
+
+
+@st.composite
+def _nullable(draw: st.DrawFn, strategy: st.SearchStrategy[Any]) -> Any:
+    return None if draw(_DIE) == 9 else draw(strategy)
+
+
+def _maybe_null(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """A `X | None` field spelt out: mostly X, one time in ten an explicit `~`."""
+    return _nullable(strategy)
+
+
+# --------------------------------------------------------------------------- sections
+# Sub-strategies are built once (functools.cache, module constants): building strategy
+# objects inside a composite on every draw costs more than drawing from them.
+
+
+@functools.cache
+def projects() -> st.SearchStrategy[SpecDict]:
+    return fields(
+        {"name": text_field()},
+        optional={"default_branch": branches(), "registry": _maybe_null(registries()),
+                  "runner": runners(), "code_scanning": st.booleans(),
+                  "runners": runner_classes(),
+                  "shared_paths": st.lists(repo_paths(), max_size=3)},
+    )
+
+
+@functools.cache
+def runner_classes() -> st.SearchStrategy[dict[str, str | list[str]]]:
+    """`project.runners`: class name -> one label, or a list of self-hosted labels (which
+    the model lets be empty). `default` overrides `project.runner`."""
+    labels = st.one_of(runners(), st.lists(runners(), max_size=3))
+    return st.dictionaries(st.one_of(st.just("default"), names()), labels, max_size=3)
+
+
+_SERVICE_OPTIONAL = fields(optional={
+    "path": repo_paths(),
+    "shards": st.one_of(st.sampled_from((1, 2, 64)), st.integers(1, 64)),
+    "openapi": _maybe_null(repo_paths()),
+    "kind": st.sampled_from(choices(_services.Service, "kind")),
+    "runner": _maybe_null(runners()),
+    "watch": st.lists(repo_paths(), max_size=3),
+})
+
+
+@st.composite
+def _services(draw: st.DrawFn) -> SpecDict:
+    language = draw(st.sampled_from((*LANGUAGES, None)))  # None: container-only
+    service: SpecDict = {}
+    if language is not None:
+        service["language"] = language
+    if language is None:
+        service["dockerfile"] = draw(repo_paths())
+    elif present(draw):
+        service["dockerfile"] = draw(_maybe_null(repo_paths()))
+    if language is not None:
+        for key in ("version", "install", "test"):
+            if present(draw):
+                service[key] = draw(text_field() if key == "version" else command_field())
+    if language == "custom":
+        if "test" not in service:
+            service["test"] = draw(command_field())
+        if present(draw):
+            service["setup"] = draw(command_field())
+    service.update(draw(_SERVICE_OPTIONAL))
+    return service
+
+
+@functools.cache
+def services() -> st.SearchStrategy[SpecDict]:
+    """One service: any language (custom with setup/install/test) or container-only."""
+    return _services()
+
+
+_ENVIRONMENT_OPTIONAL = fields(optional={
+    "reviewers": st.booleans(),
+    "secrets": st.lists(secret_names(), max_size=4),
+    "vars": st.lists(secret_names(), max_size=3),
+    "ttl": durations(),
+})
+
+
+@st.composite
+def _environments(draw: st.DrawFn) -> SpecDict:
+    provider = draw(st.sampled_from((None, *choices(_environments_model.Environment,
+                                                    "provider"))))
+    # `kind` is an ephemeral cluster inside one job: per pull request, always
+    per_pr = True if provider == "kind" else draw(st.sampled_from((None, False, True)))
+    env: SpecDict = {}
+    if provider is not None:
+        env["provider"] = provider
+    if per_pr is not None:
+        env["per_pull_request"] = per_pr
+    if provider in (None, "command") or present(draw):
+        env["deploy"] = draw(command_field())
+    if (per_pr and provider in (None, "command")) or present(draw):
+        env["teardown"] = draw(command_field())
+    if provider == "kind" or present(draw):
+        env["manifests"] = draw(repo_paths())
+    if provider == "kind" or present(draw, 0.3):
+        env["port_forward"] = draw(port_forwards())
+    if provider == "kind" or present(draw):
+        env["url"] = draw(urls(pr_number=bool(per_pr)))
+    env.update(draw(_ENVIRONMENT_OPTIONAL))
+    return env
+
+
+@functools.cache
+def environments() -> st.SearchStrategy[SpecDict]:
+    """One environment: command or kind provider, per-pull-request with `{number}` URLs."""
+    return _environments()
+
+
+_SECRET_SCAN = fields(optional={
+    "tool": st.sampled_from(choices(_gates.SecretScan, "tool")),
+    "allowlist": _maybe_null(repo_paths()),
+})
+_IAC_LINT = fields(optional={
+    "terraform": repo_paths(), "kubernetes": repo_paths(), "helm": _maybe_null(repo_paths()),
+    "dockerfiles": st.booleans(), "workflows": st.booleans(),
+    "fail_on": st.sampled_from(SEVERITIES),
+})
+_VULNERABILITIES = fields(optional={
+    "fail_on": st.sampled_from(SEVERITIES),
+    "scanner": st.sampled_from(choices(_gates.Vulnerabilities, "scanner")),
+})
+_GATE_PARTS = fields(optional={
+    "secret_scan": _maybe_null(_SECRET_SCAN),
+    "iac_lint": _maybe_null(_IAC_LINT),
+    "schema_drift": st.just(True),
+    "vulnerabilities": _maybe_null(_VULNERABILITIES),
+})
+
+
+@st.composite
+def gates(draw: st.DrawFn, service_names: list[str]) -> SpecDict:
+    """`gates:` with both secret scanners, every lint and a resolving `schema_drift`."""
+    parts = draw(_GATE_PARTS)
+    if "schema_drift" in parts:
+        preset = draw(st.sampled_from((None, *choices(_gates.SchemaDrift, "preset"))))
+        drift: SpecDict = {"service": draw(st.sampled_from(service_names))}
+        if preset is not None:
+            drift["preset"] = preset
+        if preset in (None, "command") or present(draw):
+            drift["command"] = draw(command_field())
+        database = draw(st.sampled_from((None, *choices(_gates.SchemaDrift, "database"))))
+        if database is not None:
+            drift["database"] = database
+        if database not in (None, "none"):  # a database container runs only by digest
+            drift["database_image"] = draw(digest_images())
+        elif present(draw, 0.2):
+            drift["database_image"] = None
+        parts["schema_drift"] = drift
+    return parts
+
+
+@functools.cache
+def supply_chains() -> st.SearchStrategy[SpecDict]:
+    return fields(optional={
+        "sbom": st.sampled_from(choices(_gates.SupplyChain, "sbom")),
+        "sign": st.sampled_from(choices(_gates.SupplyChain, "sign")),
+        "provenance": st.booleans(),
+        "slsa": st.booleans(),
+    })
+
+
+@functools.cache
+def budgets() -> st.SearchStrategy[SpecDict]:
+    return fields(optional={
+        "api_p95_ms": milliseconds(), "llm_tool_p95_ms": milliseconds(),
+        "p50_ms": _maybe_null(milliseconds()), "error_rate": rates(),
+        "cold_start_ms": _maybe_null(milliseconds()),
+    })
+
+
+_SECTIONS = fields(optional={
+    key: st.just(True)
+    for key in ("gates", "supply_chain", "environments", "tests", "load", "delivery",
+                "schedules")})
+_TEST_KINDS = fields(optional={
+    k: st.just(True) for k in ("contract", "e2e", "llm", "auth")})
+_CONTRACT = fields(optional={
+    "breaking_changes": st.sampled_from(choices(_verification.ContractTests,
+                                                "breaking_changes")),
+    "fuzz": st.booleans()})
+_E2E_OPTIONAL = fields(optional={"reports": repo_paths()})
+_LLM_OPTIONAL = fields(optional={
+    "seed": st.integers(0, 2**31 - 1), "schema": _maybe_null(repo_paths()),
+    "tolerance": rates(), "token_budget": rates(), "baseline": _maybe_null(repo_paths()),
+    "secrets": st.lists(secret_names(), max_size=3)})
+_AUTH_OPTIONAL = fields(optional={
+    "rotate_command": _maybe_null(command_field()),
+    "revoked_token_command": _maybe_null(command_field()),
+    "tenant_b_token_command": _maybe_null(command_field()),
+    "protected_path": text_field(), "tenant_b_path": _maybe_null(text_field()),
+    "max_token_lifetime": durations()})
+_SOAK_OPTIONAL = fields(optional={
+    "duration": durations(), "budgets": budgets()})
+_CANARY_OPTIONAL = fields(optional={
+    "steps": canary_steps(), "bake": durations(),
+    "rollback": _maybe_null(command_field()),
+    "rollback_on": fields(optional={
+        "error_rate": rates(), "p95_ms": milliseconds(), "cost_regression": rates()})})
+_CANARY_METRICS = fields({"prometheus": urls()}, optional={
+    "cost_metric": _maybe_null(text_field()), "selector": _maybe_null(text_field())})
+
+
+@st.composite
+def canaries(draw: st.DrawFn, environment: str, llm_checks: bool) -> SpecDict:
+    """`delivery.canary`: either traffic provider, either flag provider, shadow traffic
+    only where LLM checks score it."""
+    canary: SpecDict = {"environment": environment, "metrics": draw(_CANARY_METRICS)}
+    provider = draw(st.sampled_from((None, *choices(_delivery.Canary, "provider"))))
+    if provider is not None:
+        canary["provider"] = provider
+    if provider in (None, "command") or present(draw, 0.3):
+        canary["shift"] = draw(command_field())
+    if provider == "argo-rollouts" or present(draw, 0.3):
+        canary["rollout"] = draw(text_field())
+    flags = draw(st.sampled_from((None, *choices(_delivery.Canary, "flag_provider"))))
+    if flags is not None:
+        canary["flag_provider"] = flags
+    if flags == "flagd" or present(draw, 0.5):
+        canary["feature_flag"] = draw(text_field())
+    if flags == "flagd" or present(draw, 0.3):
+        canary["flag_file"] = draw(repo_paths())
+    if (canary.get("feature_flag") and flags in (None, "command")) or present(draw, 0.3):
+        canary["flag_command"] = draw(command_field())
+    if llm_checks and present(draw, 0.5):
+        canary["shadow_traffic"] = True
+    elif present(draw, 0.3):
+        canary["shadow_traffic"] = False
+    if canary.get("shadow_traffic") or present(draw, 0.3):
+        canary["shadow"] = draw(command_field())
+    canary.update(draw(_CANARY_OPTIONAL))
+    return canary
+
+
+_SCHEDULE_OPTIONAL = fields(optional={
+    "secrets": st.lists(secret_names(), max_size=3), "timeout": durations(),
+    "cost_budget": _maybe_null(cost_budgets())})
+
+
+@st.composite
+def specs(draw: st.DrawFn, *, min_services: int = 1, max_services: int = 8) -> SpecDict:
+    """A valid spec dict covering every section, with resolving cross-references."""
+    spec: SpecDict = {"version": 1, "project": draw(projects())}
+    svcs: dict[str, SpecDict] = draw(st.dictionaries(
+        names(), services(), min_size=min_services, max_size=max_services))
+    spec["services"] = svcs
+    service_names = list(svcs)
+    classes = sorted(spec["project"].get("runners") or {})
+    if classes:  # some services pick a runner class by name
+        for service in svcs.values():
+            if present(draw, 0.5):
+                service["runner"] = draw(st.sampled_from(classes))
+    sections = draw(_SECTIONS)
+
+    if "gates" in sections:
+        spec["gates"] = draw(_maybe_null(gates(service_names)))
+    if "supply_chain" in sections:
+        spec["supply_chain"] = draw(_maybe_null(supply_chains()))
+
+    envs: dict[str, SpecDict] = {}
+    if "environments" in sections:
+        envs = draw(st.dictionaries(names(), environments(), max_size=4))
+        spec["environments"] = envs
+
+    def env_name(*, needs_url: bool = False) -> str:
+        # A section that names an environment gets one, creating it if there is none;
+        # probes and load tests need the environment to have a URL.
+        if not envs:
+            envs[draw(names())] = draw(environments())
+            spec["environments"] = envs
+        name: str = draw(st.sampled_from(sorted(envs)))
+        if needs_url and not envs[name].get("url"):
+            envs[name]["url"] = draw(urls(pr_number=bool(envs[name].get("per_pull_request"))))
+        return name
+
+    if "tests" in sections:
+        wanted = draw(_TEST_KINDS)
+        tests: SpecDict = {}
+        if "contract" in wanted:
+            tests["contract"] = draw(_CONTRACT)
+            if not any(s.get("openapi") for s in svcs.values()):
+                svcs[draw(st.sampled_from(service_names))]["openapi"] = draw(repo_paths())
+        if "e2e" in wanted:
+            tests["e2e"] = {"command": draw(command_field()),
+                            "environment": env_name(needs_url=True), **draw(_E2E_OPTIONAL)}
+        if "llm" in wanted:
+            tests["llm"] = {"command": draw(command_field()), "gold": draw(repo_paths()),
+                            **draw(_LLM_OPTIONAL)}
+            if not any(s.get("kind") == "llm" for s in svcs.values()):
+                svcs[draw(st.sampled_from(service_names))]["kind"] = "llm"
+        if "auth" in wanted:
+            auth: SpecDict = {"environment": env_name(needs_url=True), "issuer": draw(urls()),
+                              "token_command": draw(command_field()), **draw(_AUTH_OPTIONAL)}
+            # each probe switched on gets what it needs
+            for flag, needs in (("key_rotation", "rotate_command"),
+                                ("token_replay", "revoked_token_command"),
+                                ("tenant_isolation", "tenant_b_path")):
+                if present(draw, 0.6):
+                    auth[flag] = True
+                    if not auth.get(needs):
+                        auth[needs] = draw(text_field() if needs == "tenant_b_path"
+                                           else command_field())
+                elif present(draw, 0.3):
+                    auth[flag] = False
+            tests["auth"] = auth
+        spec["tests"] = tests
+
+    if "load" in sections:
+        load: SpecDict = {}
+        if present(draw):
+            load["soak"] = {"environment": env_name(needs_url=True),
+                            "scripts": draw(st.lists(repo_paths(), min_size=1, max_size=3)),
+                            **draw(_SOAK_OPTIONAL)}
+        spec["load"] = load
+
+    if "delivery" in sections:
+        delivery: SpecDict = {}
+        if present(draw):
+            llm_checks = bool((spec.get("tests") or {}).get("llm"))
+            delivery["canary"] = draw(canaries(env_name(), llm_checks))
+        spec["delivery"] = delivery
+
+    if "schedules" in sections:
+        schedules: dict[str, SpecDict] = {}
+        for name in draw(st.lists(names(), max_size=3, unique=True)):
+            schedule: SpecDict = {"cron": draw(crons()), "command": draw(command_field()),
+                                  **draw(_SCHEDULE_OPTIONAL)}
+            if present(draw, 0.5):
+                schedule["environment"] = env_name()
+            elif present(draw, 0.2):
+                schedule["environment"] = None
+            schedules[name] = schedule
+        spec["schedules"] = schedules
+    return spec
+
+
+# --------------------------------------------------------------------------- free text paths
+
+# Every Text and Command field of the model, by path ("*" is a user-chosen key).
+# test_free_text_table_matches_the_model keeps this in step with the model's JSON Schema.
+FREE_TEXT_FIELDS: tuple[tuple[str, ...], ...] = (
+    ("project", "name"),
+    ("services", "*", "version"),
+    ("services", "*", "setup"),
+    ("services", "*", "install"),
+    ("services", "*", "test"),
+    ("gates", "schema_drift", "command"),
+    ("environments", "*", "deploy"),
+    ("environments", "*", "teardown"),
+    ("tests", "e2e", "command"),
+    ("tests", "llm", "command"),
+    ("tests", "auth", "rotate_command"),
+    ("tests", "auth", "token_command"),
+    ("tests", "auth", "revoked_token_command"),
+    ("tests", "auth", "tenant_b_token_command"),
+    ("tests", "auth", "protected_path"),
+    ("tests", "auth", "tenant_b_path"),
+    ("delivery", "canary", "shift"),
+    ("delivery", "canary", "rollback"),
+    ("delivery", "canary", "rollout"),
+    ("delivery", "canary", "flag_command"),
+    ("delivery", "canary", "shadow"),
+    ("delivery", "canary", "feature_flag"),
+    ("delivery", "canary", "metrics", "cost_metric"),
+    ("delivery", "canary", "metrics", "selector"),
+    ("schedules", "*", "command"),
+)
+# `Text` fields whose validator admits only a narrow form: drawn as constrained fields,
+# never replaced by free text (test_free_text_table_matches_the_model knows them).
+VALIDATED_TEXT_FIELDS: tuple[tuple[str, ...], ...] = (
+    ("schedules", "*", "cron"),
+    ("environments", "*", "port_forward"),
+)
+
+
+# Every list of secret or variable names (they become env keys of the same name).
+SECRET_LIST_FIELDS: tuple[tuple[str, ...], ...] = (
+    ("environments", "*", "secrets"),
+    ("environments", "*", "vars"),
+    ("tests", "llm", "secrets"),
+    ("schedules", "*", "secrets"),
+)
+
+
+def rename_secrets(spec: SpecDict, new: Callable[[str], str]) -> SpecDict:
+    """A deep copy of `spec` with every secret and variable name replaced by `new(name)`."""
+    out = copy.deepcopy(spec)
+    for pattern in SECRET_LIST_FIELDS:
+        for path, _ in _walk_any(out, pattern, ()):
+            parent: Any = out
+            for key in path[:-1]:
+                parent = parent[key]
+            parent[path[-1]] = [new(name) for name in parent[path[-1]]]
+    return out
+
+
+def _walk_any(node: Any, pattern: tuple[str, ...], at: Path_) -> Iterator[tuple[Path_, Any]]:
+    if not pattern:
+        yield at, node
+        return
+    if not isinstance(node, dict):
+        return
+    head, rest = pattern[0], pattern[1:]
+    keys = sorted(node) if head == "*" else [head] if head in node else []
+    for key in keys:
+        yield from _walk_any(node[key], rest, (*at, key))
+
+
+def _walk(node: Any, pattern: tuple[str, ...], at: Path_) -> Iterator[tuple[Path_, str]]:
+    if not pattern:
+        if isinstance(node, str):
+            yield at, node
+        return
+    if not isinstance(node, dict):
+        return
+    head, rest = pattern[0], pattern[1:]
+    keys = sorted(node) if head == "*" else [head] if head in node else []
+    for key in keys:
+        yield from _walk(node[key], rest, (*at, key))
+
+
+def pattern_of(path: Path_) -> tuple[str, ...]:
+    """The FREE_TEXT_FIELDS pattern of a concrete path (user-chosen keys become "*")."""
+    keyed = path[:1] in (("services",), ("environments",), ("schedules",))
+    return tuple("*" if keyed and i == 1 else str(part) for i, part in enumerate(path))
+
+
+def free_text(spec: SpecDict) -> list[tuple[Path_, str]]:
+    """(path, value) of every free-text string the spec holds, in a stable order."""
+    return [item for pattern in FREE_TEXT_FIELDS for item in _walk(spec, pattern, ())]
+
+
+def replace_free_text(spec: SpecDict, new: Callable[[Path_, str], str]) -> SpecDict:
+    """A deep copy of `spec` with every free-text value replaced by `new(path, value)`."""
+    out = copy.deepcopy(spec)
+    for path, value in free_text(spec):
+        parent: Any = out
+        for key in path[:-1]:
+            parent = parent[key]
+        parent[path[-1]] = new(path, value)
+    return out
+
+
+def all_strings(node: Any, at: Path_ = ()) -> Iterator[tuple[Path_, str, bool]]:
+    """(path, string, is_key) for every string of a plain-data tree, keys included."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(key, str):
+                yield (*at, key), key, True
+            yield from all_strings(value, (*at, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from all_strings(value, (*at, index))
+    elif isinstance(node, str):
+        yield at, node, False
