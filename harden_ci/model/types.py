@@ -91,7 +91,7 @@ def _check_repo_path(value: str) -> str:
         raise ValueError("paths are relative to the repository root, not absolute")
     if "\\" in value:
         raise ValueError("use `/` as the path separator")
-    if not _PATH_CHARS.match(value) or value.startswith("-"):
+    if not _PATH_CHARS.fullmatch(value) or value.startswith("-"):
         raise ValueError(
             "a path may hold letters, digits, `.`, `_`, `-`, `@`, `+`, `/` and spaces, "
             "and may not start with `-`"
@@ -164,9 +164,10 @@ _URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%!&()*+
 
 def _check_url(value: str) -> str:
     # `{number}` (the pull request number) may stand anywhere, the host included.
-    if not _URL.match(value.replace("{number}", "0")):
+    if not _URL.fullmatch(value.replace("{number}", "0")):
         raise ValueError(f"`{value}` is not an http(s) URL")
-    if value.startswith("http://") and not re.match(r"^http://(localhost|127\.0\.0\.1)", value):
+    local = r"http://(localhost|127\.0\.0\.1)(:[0-9]+)?(/.*)?"
+    if value.startswith("http://") and not re.fullmatch(local, value):
         raise ValueError("use https:// (plain http only for localhost)")
     return value
 
