@@ -51,7 +51,7 @@ SecretName = Annotated[str, StringConstraints(pattern=SECRET_PATTERN),
                        AfterValidator(_check_secret_name)]
 
 # A branch name safe on a command line and in a `branches:` filter (no globs).
-BRANCH_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9._/-]{0,99}$"
+BRANCH_PATTERN = r"^[A-Za-z0-9_.][A-Za-z0-9._/-]{0,99}$"
 
 
 def _check_branch(value: str) -> str:
