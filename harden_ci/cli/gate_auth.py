@@ -11,20 +11,7 @@ from pathlib import Path
 
 import click
 
-from harden_ci.errors import Location, SpecError
-
-
-def _write(path: Path, text: str, *, append: bool) -> None:
-    try:
-        if append:
-            with path.open("a", encoding="utf-8") as handle:
-                handle.write(text)
-        else:
-            tmp = path.with_name(f".{path.name}.tmp")
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, path)
-    except OSError as exc:
-        raise SpecError(f"cannot write ({exc.strerror})", location=Location(str(path))) from None
+from harden_ci.gates.llm_report import write_text
 
 
 def _escape(text: str) -> str:
@@ -102,9 +89,9 @@ def auth_probe(issuer: str, base_url: str | None, protected_path: str | None,
         click.echo(f"Auth probes: {'PASS' if passed else 'FAIL'}")
         summary = os.environ.get("GITHUB_STEP_SUMMARY")
         if summary:
-            _write(Path(summary), auth_run.markdown(results), append=True)
+            write_text(Path(summary), auth_run.markdown(results), append=True)
         if report:
-            _write(report, auth_run.report(results), append=False)
+            write_text(report, auth_run.report(results))
         return 0 if passed else 1
 
     _run(verb)
