@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from itertools import pairwise
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from harden_ci.model.base import SpecModel
+from harden_ci.model.cron import cron_problem
 from harden_ci.model.types import (
     Command,
     Milliseconds,
@@ -159,7 +159,7 @@ class Schedule(SpecModel):
     @field_validator("cron")
     @classmethod
     def _five_fields(cls, cron: str) -> str:
-        fields = cron.split()
-        if len(fields) != 5 or not all(re.fullmatch(r"[0-9*/,-]+", f) for f in fields):
-            raise ValueError("a cron has five fields of digits and `* / , -`, e.g. `0 3 * * *`")
-        return " ".join(fields)
+        problem = cron_problem(cron)
+        if problem:
+            raise ValueError(f"{problem}; e.g. `0 3 * * *` (03:00 UTC daily)")
+        return " ".join(cron.split())
