@@ -804,7 +804,19 @@ def test_lint_workflows_finds_nothing_in_learnhub(runner: Runner) -> None:
     assert result.returncode == 0, _output(result)
     sarif = json.loads((runner.workspace / step["env"]["SARIF_FILE"]).read_text())
     assert sarif["runs"] and all(run["results"] == [] for run in sarif["runs"]), sarif["runs"]
-    assert runner.calls("actionlint") == [[]]
+    # learnhub's self-hosted labels are in harden-ci's actionlint config, which it passes.
+    assert runner.calls("actionlint") == [["-config-file", step["env"]["ACTIONLINT_CONFIG"]]]
+
+
+def test_lint_workflows_leaves_a_repository_config_to_actionlint(runner: Runner) -> None:
+    step = script_step(learnhub(), "lint-workflows.sh", "iac-workflows")
+    runner.fake("actionlint")
+    _lint_workspace(runner)
+    (runner.workspace / ".github" / "actionlint.yaml").write_text(
+        "self-hosted-runner:\n  labels: [arc-large]\n", encoding="utf-8")
+    result = runner.run(step)
+    assert result.returncode == 0, _output(result)
+    assert runner.calls("actionlint") == [[]]  # actionlint finds the repository's own
 
 
 def test_lint_workflows_fails_on_a_finding(runner: Runner) -> None:
@@ -819,7 +831,8 @@ def test_lint_workflows_fails_on_a_finding(runner: Runner) -> None:
     sarif = json.loads((runner.workspace / step["env"]["SARIF_FILE"]).read_text())
     rules = {r["ruleId"] for run in sarif["runs"] for r in run["results"]}
     assert any("unpinned-uses" in rule for rule in rules), rules
-    assert runner.calls("actionlint") == [[]]  # still runs after zizmor failed
+    # still runs after zizmor failed
+    assert runner.calls("actionlint") == [["-config-file", step["env"]["ACTIONLINT_CONFIG"]]]
 
 
 # ---------------------------------------------------------------------------- hadolint

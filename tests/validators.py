@@ -265,9 +265,31 @@ def zizmor(paths: Paths, persona: Persona, *, honor_ignores: bool = False) -> li
 # --------------------------------------------------------------------------- actionlint
 
 
+# harden-ci's actionlint config, beside the workflows (see configured_runner_labels).
+ACTIONLINT_CONFIG = Path("harden-ci") / "actionlint.yaml"
+_UNKNOWN_LABEL = re.compile(r'^label "([^"]+)" is unknown\.')
+
+
+def configured_runner_labels(files: Sequence[Path]) -> set[str]:
+    """The `self-hosted-runner.labels` of harden-ci's actionlint config in each workflow's
+    folder: what `actionlint -config-file` would add to the labels it knows."""
+    labels: set[str] = set()
+    for folder in {f.parent for f in files}:
+        config = folder / ACTIONLINT_CONFIG
+        if config.is_file():
+            data = yaml.safe_load(config.read_text("utf-8")) or {}
+            labels.update(data.get("self-hosted-runner", {}).get("labels", []))
+    return labels
+
+
 def actionlint(paths: Paths) -> list[str]:
-    """actionlint (WASM, v1.7.7) on the workflows, all in one node process."""
+    """actionlint (WASM, v1.7.7) on the workflows, all in one node process.
+
+    The WASM build takes no config file, so the one config harden-ci writes (runner labels
+    GitHub does not define) is applied here the way actionlint applies it: a listed label
+    is a known one. Only that exact finding is dropped."""
     files = workflow_files(paths)
+    known = configured_runner_labels(files)
     node = find_tool("node")
     if not LINT_CJS.is_file():
         raise ValidatorError(f"{LINT_CJS} is missing")
@@ -279,7 +301,13 @@ def actionlint(paths: Paths) -> list[str]:
     results = _json("actionlint", proc)
     if not isinstance(results, list) or (not results) != (proc.returncode == 0):
         raise _crash("actionlint", proc, "exit code and JSON findings disagree")
-    return [f"{r['path']}:{r['line']}:{r['column']}: actionlint[{r['kind']}] {r['message']}" for r in results]
+    return [f"{r['path']}:{r['line']}:{r['column']}: actionlint[{r['kind']}] {r['message']}"
+            for r in results if not _configured_label(r, known)]
+
+
+def _configured_label(result: dict[str, Any], known: set[str]) -> bool:
+    match = _UNKNOWN_LABEL.match(str(result.get("message", "")))
+    return result.get("kind") == "runner-label" and match is not None and match[1] in known
 
 
 # --------------------------------------------------------------------------- JSON Schema

