@@ -1122,3 +1122,16 @@ def test_sbom_only_attests_the_sbom_without_cosign() -> None:
         attests = [action_of(s["uses"]) for _, s in job.action_steps(*ATTEST_ACTIONS)]
         assert attests and set(attests) == {"actions/attest-sbom"}, attests
         assert job.grants_write("id-token") and job.grants_write("attestations")
+
+
+def test_a_release_named_default_branch_gets_no_cache_anywhere() -> None:
+    """Pushes to a default branch named like a release branch publish from it, so a cache
+    they save would reach the next release build: no job of any workflow caches, and the
+    same spec on `main` does (so the check is not vacuous)."""
+    release_branch = jobs_for("fixture:release_default_branch")
+    _fail_if([found for job in release_branch for found in job.caching(default_switches=True)],
+             "caching with a release-named default branch")
+    data = yaml.safe_load(FIXTURE_SPECS["fixture:release_default_branch"].read_text("utf-8"))
+    data["project"]["default_branch"] = "main"
+    on_main = classify(parse_files(render(Spec.model_validate(data), "harden-ci.yaml")))
+    assert [found for job in on_main for found in job.caching(default_switches=False)]

@@ -36,6 +36,13 @@ class PlanContext:
         return self.spec.project.runner
 
     @property
+    def caches_allowed(self) -> bool:
+        """Dependency and build caches in the checks. A default branch named like a release
+        branch counts as publishing: a cache its pushes save would be restored by the next
+        release build (zizmor's cache-poisoning audit reads the branch name the same way)."""
+        return "release" not in self.spec.project.default_branch.lower()
+
+    @property
     def harden_ci_package(self) -> str:
         """The exact harden-ci release the generated drift guard installs."""
         return f"harden-ci=={self.version}"

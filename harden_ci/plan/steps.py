@@ -33,6 +33,23 @@ def _lockfile_globs(service: Service) -> str:
     return "\n".join(f"{prefix}{pattern}" for pattern in defaults.lockfiles)
 
 
+# What each setup action is given to cache dependencies, and to cache nothing (setup-node
+# caches by itself when package.json names npm, unless told not to).
+_CACHE_ON: dict[str, dict[str, Scalar]] = {
+    "python": {"cache": "pip"}, "node": {"cache": "npm"}, "go": {"cache": True},
+    "java": {"cache": "maven"}}
+_CACHE_OFF: dict[str, dict[str, Scalar]] = {
+    "python": {}, "node": {"package-manager-cache": False}, "go": {"cache": False}, "java": {}}
+
+
+def cache_inputs(ctx: PlanContext, language: str, lockfiles: str) -> dict[str, Scalar]:
+    """The setup action's caching inputs: keyed on the lock files, or none at all when the
+    context allows no cache."""
+    if ctx.caches_allowed:
+        return {**_CACHE_ON[language], "cache-dependency-path": lockfiles}
+    return dict(_CACHE_OFF[language])
+
+
 def setup_toolchain(ctx: PlanContext, service: Service) -> list[Step]:
     """Install the service's language with dependency caching keyed on its lock files."""
     version = service.toolchain_version or ""
@@ -40,17 +57,17 @@ def setup_toolchain(ctx: PlanContext, service: Service) -> list[Step]:
     language = service.language
     if language == "python":
         return [action_step(ctx, "Set up Python", "actions/setup-python", {
-            "python-version": version, "cache": "pip", "cache-dependency-path": lockfiles})]
+            "python-version": version, **cache_inputs(ctx, language, lockfiles)})]
     if language == "node":
         return [action_step(ctx, "Set up Node.js", "actions/setup-node", {
-            "node-version": version, "cache": "npm", "cache-dependency-path": lockfiles})]
+            "node-version": version, **cache_inputs(ctx, language, lockfiles)})]
     if language == "go":
         return [action_step(ctx, "Set up Go", "actions/setup-go", {
-            "go-version": version, "cache": True, "cache-dependency-path": lockfiles})]
+            "go-version": version, **cache_inputs(ctx, language, lockfiles)})]
     if language == "java":
         return [action_step(ctx, "Set up Java", "actions/setup-java", {
-            "distribution": "temurin", "java-version": version, "cache": "maven",
-            "cache-dependency-path": lockfiles})]
+            "distribution": "temurin", "java-version": version,
+            **cache_inputs(ctx, language, lockfiles)})]
     if language in ("rust", "dotnet", "ruby"):
         # The hosted runner images ship these toolchains; harden-ci pins no setup action
         # for them, so the version is selected with the image's own tools and the
@@ -80,14 +97,14 @@ _SELECT_VERSION = {
 def _preinstalled_toolchain(ctx: PlanContext, service: Service, version: str,
                             lockfiles: str) -> list[Step]:
     language = service.language or ""
-    return [
-        Step(name=f"Select {language} {version}", run=_SELECT_VERSION[language],
-             env={"TOOLCHAIN_VERSION": version}, working_directory=service.path),
-        action_step(ctx, "Cache dependencies", "actions/cache", {
-            "path": _CACHE_PATHS[language],
-            "key": f"{language}-${{{{ runner.os }}}}-${{{{ hashFiles('{lockfiles.splitlines()[0]}') }}}}",
-        }),
-    ]
+    select = Step(name=f"Select {language} {version}", run=_SELECT_VERSION[language],
+                  env={"TOOLCHAIN_VERSION": version}, working_directory=service.path)
+    if not ctx.caches_allowed:
+        return [select]
+    return [select, action_step(ctx, "Cache dependencies", "actions/cache", {
+        "path": _CACHE_PATHS[language],
+        "key": f"{language}-${{{{ runner.os }}}}-${{{{ hashFiles('{lockfiles.splitlines()[0]}') }}}}",
+    })]
 
 
 def upload_artifact(ctx: PlanContext, name: str, path: str, *, always: bool = True) -> Step:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from harden_ci.plan.context import PlanContext, load_script
 from harden_ci.plan.model import Job, Matrix, Step, read
 from harden_ci.plan.stages import changes
-from harden_ci.plan.steps import action_step, checkout
+from harden_ci.plan.steps import action_step, cache_inputs, checkout
 
 CONTROL = "Unit tests of every affected service (sharded, cached)"
 
@@ -28,17 +28,17 @@ def _steps(ctx: PlanContext) -> list[Step]:
         checkout(ctx),
         changes.settings_step(),
         action_step(ctx, "Set up Python", "actions/setup-python", {
-            "python-version": _cfg("version"), "cache": "pip",
-            "cache-dependency-path": _cfg("lockfiles")}, if_=_is("python")),
+            "python-version": _cfg("version"),
+            **cache_inputs(ctx, "python", _cfg("lockfiles"))}, if_=_is("python")),
         action_step(ctx, "Set up Node.js", "actions/setup-node", {
-            "node-version": _cfg("version"), "cache": "npm",
-            "cache-dependency-path": _cfg("lockfiles")}, if_=_is("node")),
+            "node-version": _cfg("version"),
+            **cache_inputs(ctx, "node", _cfg("lockfiles"))}, if_=_is("node")),
         action_step(ctx, "Set up Go", "actions/setup-go", {
-            "go-version": _cfg("version"), "cache": True,
-            "cache-dependency-path": _cfg("lockfiles")}, if_=_is("go")),
+            "go-version": _cfg("version"),
+            **cache_inputs(ctx, "go", _cfg("lockfiles"))}, if_=_is("go")),
         action_step(ctx, "Set up Java", "actions/setup-java", {
-            "distribution": "temurin", "java-version": _cfg("version"), "cache": "maven",
-            "cache-dependency-path": _cfg("lockfiles")}, if_=_is("java")),
+            "distribution": "temurin", "java-version": _cfg("version"),
+            **cache_inputs(ctx, "java", _cfg("lockfiles"))}, if_=_is("java")),
         Step(name="Set up the toolchain", run=load_script("toolchain.sh"),
              working_directory=_cfg("path"),
              if_=f"${{{{ contains(fromJSON('[\"rust\", \"dotnet\", \"ruby\", \"custom\"]'), "
@@ -46,11 +46,11 @@ def _steps(ctx: PlanContext) -> list[Step]:
              env={"LANGUAGE": _cfg("language"),
                   "TOOLCHAIN_VERSION": _cfg("version"),
                   "SETUP_COMMAND": _cfg("setup")}),
-        action_step(ctx, "Cache dependencies", "actions/cache", {
+        *([action_step(ctx, "Cache dependencies", "actions/cache", {
             "path": _cfg("cache_path"),
             "key": f"${{{{ {C}.language }}}}-${{{{ runner.os }}}}-"
                    f"${{{{ hashFiles({C}.cache_key_file) }}}}",
-        }, if_=f"${{{{ {C}.cache_path != '' }}}}"),
+        }, if_=f"${{{{ {C}.cache_path != '' }}}}")] if ctx.caches_allowed else []),
         Step(name="Install dependencies", run=load_script("run-command.sh"),
              working_directory=_cfg("path"), if_=f"${{{{ {C}.install != '' }}}}",
              env={"COMMAND": _cfg("install")}),

@@ -52,8 +52,9 @@ def build(ctx: PlanContext) -> list[Job]:
             action_step(ctx, "Build the image (no push)", "docker/build-push-action", {
                 "context": changes.setting_expr("path"), "file": changes.setting_expr("dockerfile"),
                 "push": False, "load": True, "tags": local_tag,
-                "cache-from": f"type=gha,scope={scope}",
-                "cache-to": f"type=gha,mode=max,scope={scope}"}),
+                **({"cache-from": f"type=gha,scope={scope}",
+                    "cache-to": f"type=gha,mode=max,scope={scope}"} if ctx.caches_allowed
+                   else {"no-cache": True})}),
         ]
         if vulns is not None:
             steps.append(scan_step(ctx, vulns, local_tag))
