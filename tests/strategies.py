@@ -12,31 +12,42 @@ Two kinds of string:
   and paragraph separators, bidi overrides, BOM, emoji, RTL text, leading and trailing
   blanks. It never holds `${{` nor a C0/C1 control character other than tab and newline,
   because the loader refuses those (tests/test_properties.py asserts the refusal).
-- CONSTRAINED fields (names, paths, secret names, URLs, branch, runner, registry) draw
-  from the forms harden_ci/model/types.py allows, including their awkward corners (YAML
-  words as names, spaces and `@`/`+` in paths, `{number}` anywhere in a preview URL,
-  secret names that collide with harden-ci's own env names). They are drawn from the
-  intended forms only: a pattern's `$` also matching before a trailing newline is a
-  separate property (test_constrained_fields_refuse_line_breaks).
+- CONSTRAINED fields (names, paths, secret names, URLs, branch, runner, registry, image,
+  cron, port-forward) draw from the forms harden_ci/model/types.py and the validators
+  allow, including their awkward corners (YAML words as names and secret names, spaces
+  and `@`/`+` in paths, `{number}` anywhere in a preview URL, cron fields split by any
+  Unicode whitespace, runner classes with labels GitHub does not define). Secret names are checked
+  against the model's own type, which refuses the names harden-ci's steps use. They are
+  drawn from the intended forms only: a pattern's `$` also matching before a trailing
+  newline is a separate property (test_constrained_fields_refuse_line_breaks).
 
-Everything is built from small pieces (no `from_regex`), so generation stays fast.
+Literal options are read from the model (`choices`), so an added option is drawn at once;
+a new field fails test_strategy_covers_the_model until it is drawn here.
+
+Presence of optional fields is decided by a 0..9 draw (see `present`), and every
+sub-strategy is built once: generation stays fast (tens of milliseconds a spec).
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import re
 import string
 import typing
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import yaml
 from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
+from harden_ci.model import base as _base
+from harden_ci.model import cron as _cron
 from harden_ci.model import delivery as _delivery
 from harden_ci.model import environments as _environments_model
 from harden_ci.model import gates as _gates
+from harden_ci.model import runners as _runners
 from harden_ci.model import services as _services
 from harden_ci.model import types as _types
 from harden_ci.model import verification as _verification
@@ -178,9 +189,9 @@ def _secret_name_ok(name: str) -> bool:
     return True
 
 
-# The model's own type, with the model's settings (Python regexes: the pattern looks ahead).
-_SECRET_NAME: TypeAdapter[str] = TypeAdapter(
-    _types.SecretName, config=ConfigDict(regex_engine="python-re", strict=True))
+# The model's own type, with the model's regex engine.
+_SECRET_NAME: TypeAdapter[str] = TypeAdapter(_types.SecretName, config=ConfigDict(
+    strict=True, regex_engine=_base.SpecModel.model_config.get("regex_engine", "rust-regex")))
 
 
 @functools.cache
@@ -192,7 +203,7 @@ def colliding_secret_names() -> st.SearchStrategy[str]:
 
 @functools.cache
 def secret_names() -> st.SearchStrategy[str]:
-    """Secret and variable names: ^(?!GITHUB_)[A-Z_][A-Z0-9_]{0,99}$."""
+    """Secret and variable names: ^[A-Z_][A-Z0-9_]{0,99}$, minus the reserved ones."""
     drawn = st.tuples(st.sampled_from(_UPPER + "_"),
                       st.text(alphabet=_UPPER + string.digits + "_", max_size=12)).map("".join)
     return st.one_of(colliding_secret_names(), drawn.filter(_secret_name_ok))
@@ -201,7 +212,7 @@ def secret_names() -> st.SearchStrategy[str]:
 def _repair_branch(raw: str) -> str:
     while ".." in raw:
         raw = raw.replace("..", "._")
-    if raw.startswith("-"):
+    if raw[0] in ".-/":
         raw = "b" + raw
     if raw.endswith((".", "/")):
         raw += "x"
@@ -210,11 +221,12 @@ def _repair_branch(raw: str) -> str:
 
 @functools.cache
 def branches() -> st.SearchStrategy[str]:
-    """A default branch: ^(?!-)(?!.*\\.\\.)[A-Za-z0-9._/-]{1,100}(?<![./])$."""
+    """A default branch: ^[A-Za-z0-9_][A-Za-z0-9._/-]{0,99}$, no `..`, not ending in `.`
+    or `/`."""
     drawn = st.text(alphabet=string.ascii_letters + string.digits + "._/-",
                     min_size=1, max_size=30).map(_repair_branch)
     return st.one_of(st.sampled_from(("main", "master", "on", "yes", "null", "true", "_",
-                                      "release/1.x", "feature/a-b_c", "v1.0", ".x")), drawn)
+                                      "release/1.x", "feature/a-b_c", "v1.0", "_x")), drawn)
 
 
 @functools.cache
@@ -338,14 +350,26 @@ def canary_steps() -> st.SearchStrategy[list[int]]:
 
 @functools.cache
 def crons() -> st.SearchStrategy[str]:
-    """Five cron fields of digits and `* / , -`, split by any whitespace (the model
-    splits on Unicode whitespace, line breaks included, and rejoins with spaces)."""
-    field = st.one_of(st.sampled_from(("*", "0", "3", "*/5", "1-5", "0,30")),
-                      st.text(alphabet="0123456789*/,-", min_size=1, max_size=4))
+    """Five valid cron fields (each item in its field's range: `*`, `N`, `N-M`, with or
+    without `/STEP`, comma lists of them), split by any whitespace (the model splits on
+    Unicode whitespace, line breaks included, and rejoins with spaces). Schedules GitHub
+    would refuse (under 5 minutes apart, a date that never occurs) are filtered out."""
     gap = st.one_of(st.just(" "), st.sampled_from(("  ", "\t", "\n", " \n ", "\u3000",
                                                    "\u2028", "\u00a0")))
-    return st.tuples(_EDGE_BLANKS, field, gap, field, gap, field, gap, field, gap, field,
-                     _EDGE_BLANKS).map("".join)
+    fields = [_cron_field(lowest, highest) for _, lowest, highest in _cron.FIELDS]
+    return st.tuples(_EDGE_BLANKS, fields[0], gap, fields[1], gap, fields[2], gap, fields[3],
+                     gap, fields[4], _EDGE_BLANKS).map("".join).filter(
+        lambda cron: _cron.cron_problem(cron) is None)
+
+
+def _cron_field(lowest: int, highest: int) -> st.SearchStrategy[str]:
+    number = st.integers(lowest, highest)
+    step = st.integers(1, highest + 1).map(lambda n: f"/{n}")
+    span = st.tuples(number, number).map(lambda ab: f"{min(ab)}-{max(ab)}")
+    item = st.one_of(st.just("*"), number.map(str), span,
+                     st.tuples(st.sampled_from(("*",)) | span, step).map("".join))
+    return st.one_of(st.just("*"), number.map(str),
+                     st.lists(item, min_size=1, max_size=3).map(",".join))
 
 
 @functools.cache
@@ -424,9 +448,11 @@ def projects() -> st.SearchStrategy[SpecDict]:
 
 @functools.cache
 def runner_classes() -> st.SearchStrategy[dict[str, str | list[str]]]:
-    """`project.runners`: class name -> one label, or a list of self-hosted labels (which
-    the model lets be empty). `default` overrides `project.runner`."""
-    labels = st.one_of(runners(), st.lists(runners(), max_size=3))
+    """`project.runners`: class name -> one label, or a list of self-hosted labels (one
+    or more, none twice, no GitHub-hosted image among several). `default` overrides
+    `project.runner`."""
+    labels = st.one_of(runners(), st.lists(runners(), min_size=1, max_size=3, unique=True).filter(
+        lambda found: _runners.label_list_problem(found) is None))
     return st.dictionaries(st.one_of(st.just("default"), names()), labels, max_size=3)
 
 
@@ -854,3 +880,31 @@ def all_strings(node: Any, at: Path_ = ()) -> Iterator[tuple[Path_, str, bool]]:
             yield from all_strings(value, (*at, index))
     elif isinstance(node, str):
         yield at, node, False
+
+
+# --------------------------------------------------------------------------- writing specs
+
+
+class _Dumper(yaml.SafeDumper):
+    """yaml.safe_dump's dumper, also aware of YAML 1.2 core ints and floats.
+
+    PyYAML writes YAML 1.1: it leaves `0o17` or `1e3` plain because 1.1 reads them as
+    strings, but the loader reads YAML 1.2, where they are numbers. Teaching the dumper
+    those forms makes it quote such strings; everything else is plain safe_dump.
+    """
+
+
+_Dumper.add_implicit_resolver(
+    "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+    list("-+0123456789"))
+_Dumper.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+               r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    list("-+0123456789."))
+
+
+def dump_spec(spec: SpecDict, *, allow_unicode: bool = False, flow: bool | None = False) -> str:
+    """A spec as YAML text the loader (YAML 1.2) reads back as the same data."""
+    return yaml.dump(spec, Dumper=_Dumper, allow_unicode=allow_unicode,
+                     default_flow_style=flow, sort_keys=False)

@@ -30,7 +30,6 @@ from pathlib import Path
 
 import pytest
 import strategies as S
-import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, Phase, given, reject, settings
 from hypothesis import strategies as st
@@ -364,21 +363,6 @@ def test_version_and_help_import_nothing_heavy(tmp_path: Path, args: list[str]) 
 # --------------------------------------------------------------------------- random specs
 
 
-class _Dumper(yaml.SafeDumper):
-    """safe_dump that also quotes strings YAML 1.2 reads as numbers (`0o17`, `1e3`), as in
-    test_properties.py: the loader reads YAML 1.2."""
-
-
-_Dumper.add_implicit_resolver(
-    "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
-    list("-+0123456789"))
-_Dumper.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-               r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
-    list("-+0123456789."))
-
-
 def full_check(spec: Path) -> tuple[int, str]:
     result = CliRunner().invoke(cli_group, ["check", str(spec)])
     return result.exit_code, result.stdout
@@ -399,7 +383,7 @@ def test_random_specs_fast_and_full_agree(spec: S.SpecDict, change: Change) -> N
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         spec_path = root / SPEC_FILE
-        spec_path.write_text(yaml.dump(spec, Dumper=_Dumper, sort_keys=False), encoding="utf-8")
+        spec_path.write_text(S.dump_spec(spec), encoding="utf-8")
         try:
             rendered = render_spec(spec_path)
         except SpecError:
