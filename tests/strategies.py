@@ -566,9 +566,16 @@ def gates(draw: st.DrawFn, service_names: list[str]) -> SpecDict:
             drift["preset"] = preset
         if preset in (None, "command") or present(draw):
             drift["command"] = draw(command_field())
-        database = draw(st.sampled_from((None, *choices(_gates.SchemaDrift, "database"))))
+        databases = choices(_gates.SchemaDrift, "database")
+        if preset == "atlas":  # Atlas replays the migrations on a dev database
+            databases = tuple(d for d in databases if d != "none")
+        database = draw(st.sampled_from(databases if preset == "atlas" else (None, *databases)))
         if database is not None:
             drift["database"] = database
+        if preset == "atlas":
+            for key, name in (("migrations", "migrations"), ("desired_schema", "schema.sql")):
+                if present(draw, 0.5):
+                    drift[key] = draw(st.sampled_from((name, f"db/{name}", f"a.b/{name}")))
         if database not in (None, "none"):  # a database container runs only by digest
             drift["database_image"] = draw(digest_images())
         elif present(draw, 0.2):

