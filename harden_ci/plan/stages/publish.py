@@ -1,25 +1,31 @@
 """Publishing on the default branch: push each image, then carry on by digest only —
 scan, SBOM, cosign keyless signature, provenance and SBOM attestations, optional SLSA 3.
 
+One matrix job publishes every image (one per runner class, 256 images at most each), so
+the workflow grows by one line per image, not by a job: a monorepo with hundreds of images
+stays far below GitHub's workflow size limits. Matrix legs cannot each set a job output,
+so every leg uploads its digest and `image-digests` gathers them into one JSON map, which
+later jobs index by service name.
+
 These jobs hold the only write permissions harden-ci ever grants, and use no cache: a
 poisoned cache must never reach a signed artifact.
 """
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from harden_ci.model.services import Service
 from harden_ci.plan.context import PlanContext, load_script
-from harden_ci.plan.model import Grant, Job, Scalar, Step, read, write
+from harden_ci.plan.model import Grant, Job, Matrix, Scalar, Step, read, write
+from harden_ci.plan.stages.changes import MATRIX_LIMIT
 from harden_ci.plan.stages.images import build_context, scan_step
 from harden_ci.plan.steps import action_step, checkout, upload_artifact
 from harden_ci.plan.tools import pip_requirement, version
 
+T = TypeVar("T")
 CONTROL = "Images are pushed by digest, signed, and attested (SBOM, provenance)"
 DIGEST = "${{ steps.build.outputs.digest }}"
-
-
-def job_id(name: str) -> str:
-    return f"publish-{name}"
 
 
 def image_name(ctx: PlanContext, name: str) -> str:
@@ -42,28 +48,45 @@ def _login(ctx: PlanContext) -> Step:
                        {"registry": registry, **creds})
 
 
-def _python_sbom(ctx: PlanContext, name: str, service: Service) -> list[Step]:
+# Matrix values, read by the steps below (spec values reach commands only through env).
+M = "${{ matrix.%s }}"
+DIGESTS_JOB_ID = "image-digests"
+DIGESTS_OUTPUT = f"${{{{ needs.{DIGESTS_JOB_ID}.outputs.digests }}}}"
+
+
+def _python_sbom(ctx: PlanContext) -> list[Step]:
     """CycloneDX of the service's Python environment (no cache: this job publishes)."""
+    is_python = "${{ matrix.python }}"
     return [
         action_step(ctx, "Set up Python", "actions/setup-python",
-                    {"python-version": service.toolchain_version or ""}),
+                    {"python-version": M % "python_version"}, if_=is_python),
         Step(name="SBOM of the Python environment (cyclonedx-py)",
-             run=load_script("python-sbom.sh"), working_directory=service.path,
-             env={"INSTALL_COMMAND": service.install_command or "true",
+             run=load_script("python-sbom.sh"), working_directory=M % "path", if_=is_python,
+             env={"INSTALL_COMMAND": M % "install",
                   "CYCLONEDX_BOM": pip_requirement("cyclonedx-bom"),
-                  "SBOM_FILE": f"sbom-{name}-python.cdx.json"}),
+                  "SBOM_FILE": "sbom-${{ matrix.service }}-python.cdx.json"}),
     ]
 
 
-def _job(ctx: PlanContext, name: str, service: Service) -> Job:
+def _entry(ctx: PlanContext, name: str, service: Service) -> dict[str, Scalar]:
+    """One image's row of the publish matrix."""
     assert service.dockerfile is not None
+    return {"service": name, "image": image_name(ctx, name), "context": build_context(service),
+            "dockerfile": service.dockerfile, "path": service.path,
+            "python": service.language == "python",
+            "python_version": service.toolchain_version or "" if service.language == "python" else "",
+            "install": service.install_command or "true"}
+
+
+def _job(ctx: PlanContext, job_id: str, runs_on: list[str], entries: list[dict[str, Scalar]]) -> Job:
     chain = ctx.spec.supply_chain
-    image = image_name(ctx, name)
+    image = M % "image"
+    any_python = any(entry["python"] for entry in entries)
     permissions: dict[str, Grant] = {"contents": read("read the build context")}
     if uses_ghcr(ctx):
         permissions["packages"] = write("push the image to GitHub Packages")
     build_with: dict[str, Scalar] = {
-        "context": build_context(service), "file": service.dockerfile, "push": True,
+        "context": M % "context", "file": M % "dockerfile", "push": True,
         "tags": f"{image}:${{{{ github.sha }}}}", "provenance": False, "no-cache": True,
     }
     steps: list[Step] = [
@@ -73,6 +96,14 @@ def _job(ctx: PlanContext, name: str, service: Service) -> Job:
         _login(ctx),
         action_step(ctx, "Build and push the image", "docker/build-push-action", build_with,
                     id="build"),
+        # Matrix legs have no outputs of their own: each records its digest as an artifact
+        # and the image-digests job gathers them into one map.
+        Step(name="Record the image digest", run=load_script("record-digest.sh"),
+             env={"SERVICE": M % "service", "DIGEST": DIGEST}),
+        action_step(ctx, "Upload the image digest", "actions/upload-artifact", {
+            "name": "digest-${{ matrix.service }}",
+            "path": "${{ runner.temp }}/digests/${{ matrix.service }}",
+            "if-no-files-found": "error", "retention-days": 1}),
     ]
     by_digest = f"{image}@{DIGEST}"
     vulns = ctx.spec.gates.vulnerabilities if ctx.spec.gates else None
@@ -80,15 +111,15 @@ def _job(ctx: PlanContext, name: str, service: Service) -> Job:
         steps.append(scan_step(ctx, vulns, by_digest))
     sbom_files: list[str] = []
     if chain is not None and chain.sbom == "cyclonedx":
-        sbom_file = f"sbom-{name}.cdx.json"
+        sbom_file = "sbom-${{ matrix.service }}.cdx.json"
         sbom_files.append(sbom_file)
         steps.append(action_step(ctx, "SBOM of the image (syft)", "anchore/sbom-action", {
             "image": by_digest, "format": "cyclonedx-json", "output-file": sbom_file,
             "upload-artifact": False}))
-        if service.language == "python":
-            steps += _python_sbom(ctx, name, service)
-            sbom_files.append(f"sbom-{name}-python.cdx.json")
-        steps.append(upload_artifact(ctx, f"sbom-{name}", "\n".join(sbom_files), always=False))
+        if any_python:
+            steps += _python_sbom(ctx)
+        steps.append(upload_artifact(ctx, "sbom-${{ matrix.service }}",
+                                     "sbom-${{ matrix.service }}*.cdx.json", always=False))
     if chain is not None and chain.sign == "keyless":
         permissions["id-token"] = write("sign the image with cosign keyless (OIDC)")
         steps.append(action_step(ctx, "Install cosign", "sigstore/cosign-installer",
@@ -104,50 +135,105 @@ def _job(ctx: PlanContext, name: str, service: Service) -> Job:
         steps.append(action_step(ctx, "Attest build provenance", "actions/attest-build-provenance",
                                  {"subject-name": image, "subject-digest": DIGEST,
                                   "push-to-registry": True}))
-    for sbom_file in sbom_files:
-        steps.append(action_step(ctx, f"Attest {sbom_file} to the image", "actions/attest-sbom",
+    if sbom_files:
+        steps.append(action_step(ctx, "Attest the image SBOM", "actions/attest-sbom",
                                  {"subject-name": image, "subject-digest": DIGEST,
-                                  "sbom-path": sbom_file, "push-to-registry": True}))
-    return Job(id=job_id(name), name=f"Publish ({name})",
-               runs_on=_labels(service.runner_labels(ctx.spec.project)), timeout_minutes=45,
+                                  "sbom-path": sbom_files[0], "push-to-registry": True}))
+        if any_python:
+            steps.append(action_step(
+                ctx, "Attest the Python environment SBOM", "actions/attest-sbom",
+                {"subject-name": image, "subject-digest": DIGEST,
+                 "sbom-path": "sbom-${{ matrix.service }}-python.cdx.json",
+                 "push-to-registry": True}, if_="${{ matrix.python }}"))
+    return Job(id=job_id, name="Publish (${{ matrix.service }})",
+               runs_on=_labels(runs_on), timeout_minutes=45,
                permissions=permissions, steps=steps,
-               outputs={"digest": DIGEST}, control=CONTROL)
+               matrix=Matrix(include=entries), control=CONTROL)
 
 
-def _slsa(ctx: PlanContext, name: str) -> Job:
+def _digests_job(ctx: PlanContext, needs: list[str], services: list[str]) -> Job:
+    """The legs' digests, checked complete: a map service -> digest, and the same rows in
+    matrix-sized chunks for the SLSA jobs."""
+    chunks = len(_chunks(services))
+    outputs = {"digests": "${{ steps.collect.outputs.digests }}"}
+    outputs |= {f"images-{i}": f"${{{{ steps.collect.outputs.images-{i} }}}}"
+                for i in range(1, chunks + 1)}
+    return Job(
+        id=DIGESTS_JOB_ID, name="Image digests", runs_on=ctx.runner, timeout_minutes=10,
+        needs=needs, steps=[
+            action_step(ctx, "Download the image digests", "actions/download-artifact", {
+                "pattern": "digest-*", "path": "${{ runner.temp }}/digests",
+                "merge-multiple": True}),
+            Step(name="Collect the image digests", id="collect",
+                 run=load_script("collect-digests.sh"),
+                 env={"SERVICES": " ".join(services),
+                      "REGISTRY": ctx.spec.project.registry or "",
+                      "CHUNK": str(MATRIX_LIMIT)}),
+        ],
+        outputs=outputs, control=CONTROL)
+
+
+def digest_of(name: str) -> str:
+    """The expression for one service's pushed digest, in jobs after image-digests."""
+    return f"${{{{ fromJSON(needs.{DIGESTS_JOB_ID}.outputs.digests)['{name}'] }}}}"
+
+
+def _slsa(ctx: PlanContext, job_id: str, chunk: int) -> Job:
     """SLSA level 3 provenance. The generator must be called by its release tag (its own
-    documentation requires it; slsa-verifier checks the ref): a recorded exception."""
+    documentation requires it; slsa-verifier checks the ref): a recorded exception. The
+    matrix rows come from image-digests, so each leg names its image and digest directly."""
     uses_secret = ("${{ secrets.GITHUB_TOKEN }}" if uses_ghcr(ctx)
                    else "${{ secrets.REGISTRY_PASSWORD }}")
     username = "${{ github.actor }}" if uses_ghcr(ctx) else "${{ secrets.REGISTRY_USERNAME }}"
     action = "slsa-framework/slsa-github-generator/.github/workflows/generator_container_slsa3.yml"
-    with_: dict[str, Scalar] = {"image": image_name(ctx, name),
-                                "digest": f"${{{{ needs.{job_id(name)}.outputs.digest }}}}"}
+    with_: dict[str, Scalar] = {"image": M % "image", "digest": M % "digest"}
     secrets = {"registry-password": uses_secret}
     if uses_ghcr(ctx):
         with_["registry-username"] = username
     else:
         secrets["registry-username"] = username
+    rows = f"needs.{DIGESTS_JOB_ID}.outputs.images-{chunk}"
     return Job(
-        id=f"slsa-{name}", name=f"SLSA provenance ({name})", runs_on="", timeout_minutes=0,
-        needs=[job_id(name)],
+        id=job_id, name="SLSA provenance (${{ matrix.service }})", runs_on="", timeout_minutes=0,
+        needs=[DIGESTS_JOB_ID],
         permissions={"actions": read("the generator reads the workflow run"),
                      "id-token": write("sign the SLSA provenance (OIDC)"),
                      "packages": write("push the provenance next to the image")},
-        uses=ctx.pins.uses(action), with_=with_, secrets=secrets, control=CONTROL,
+        uses=ctx.pins.uses(action), with_=with_, secrets=secrets,
+        matrix=Matrix(include_expression=f"${{{{ fromJSON({rows}) }}}}"), control=CONTROL,
     )
 
 
-def build(ctx: PlanContext) -> list[Job]:
+def published(ctx: PlanContext) -> list[str]:
+    """The services whose images the release workflow pushes, in spec order."""
     if ctx.spec.project.registry is None:
         return []
-    jobs: list[Job] = []
-    slsa = ctx.spec.supply_chain is not None and ctx.spec.supply_chain.slsa
-    for name, service in ctx.spec.services.items():
-        if service.dockerfile:
-            jobs.append(_job(ctx, name, service))
-            if slsa:
-                jobs.append(_slsa(ctx, name))
+    return [name for name, service in ctx.spec.services.items() if service.dockerfile]
+
+
+def _chunks(items: list[T]) -> list[list[T]]:
+    return [items[i:i + MATRIX_LIMIT] for i in range(0, len(items), MATRIX_LIMIT)]
+
+
+def build(ctx: PlanContext) -> list[Job]:
+    """Publish jobs: one matrix per runner class (at most 256 images each), the digest map,
+    and SLSA provenance when asked for."""
+    names = published(ctx)
+    if not names:
+        return []
+    groups: dict[tuple[str, ...], list[dict[str, Scalar]]] = {}
+    for name in names:
+        service = ctx.spec.services[name]
+        labels = tuple(service.runner_labels(ctx.spec.project))
+        groups.setdefault(labels, []).append(_entry(ctx, name, service))
+    parts = [(list(labels), chunk) for labels, entries in groups.items()
+             for chunk in _chunks(entries)]
+    ids = ["publish"] if len(parts) == 1 else [f"publish-{i}" for i in range(1, len(parts) + 1)]
+    jobs = [_job(ctx, job_id, labels, entries) for job_id, (labels, entries) in zip(ids, parts, strict=True)]
+    jobs.append(_digests_job(ctx, ids, names))
+    if ctx.spec.supply_chain is not None and ctx.spec.supply_chain.slsa:
+        count = len(_chunks(names))
+        jobs += [_slsa(ctx, "slsa" if count == 1 else f"slsa-{i}", i) for i in range(1, count + 1)]
     return jobs
 
 
