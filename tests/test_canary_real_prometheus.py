@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import real_prometheus
 from real_prometheus import PrometheusServer, Track, openmetrics, require_binaries
-from test_gate_canary import PROMQL, RULES_JSON
+from test_gate_canary import P95_GUARD, PROMQL, RULES_JSON
 
 # (le, cumulative share): p95 interpolates inside the bucket holding the 95th percentile.
 FAST = (("0.05", 0.5), ("0.1", 0.9), ("0.25", 0.99), ("0.5", 1.0), ("1", 1.0), ("+Inf", 1.0))
@@ -38,6 +38,10 @@ CANARIES = {
     "flawless": replace(HEALTHY, error_share=0),  # no 5xx series: `or vector(0)` must answer 0
     "error spike": replace(HEALTHY, error_share=0.05),
     "latency regression": replace(HEALTHY, latency=SLOW),  # p95 0.5 + 0.05 / 0.09 * 0.5 s
+    # Buckets end at 250 ms, under the limit, but 40% of requests take longer: Prometheus's
+    # p95 reads 250 ms, the top bound; the gate must see it as above every bucket.
+    "beyond the top bucket": replace(HEALTHY, latency=(("0.05", 0.1), ("0.1", 0.3),
+                                                       ("0.25", 0.6), ("+Inf", 1.0))),
     "cost regression": replace(HEALTHY, cost_per_request=0.0025),
     "idle": replace(HEALTHY, requests_per_s=0),  # its counters stand still: every ratio is 0/0
 }
@@ -95,7 +99,8 @@ def test_a_healthy_canary_is_promoted(prometheus: Callable[[str], str], tmp_path
     assert "| cost per request | 0.0021 (+5.0%) | 0.002 | ≤ +10.00% vs baseline | ✅ ok |" in run.stdout
     assert run.report["decision"] == "promote" and run.report["reasons"] == []
     for name, queries in PROMQL.items():
-        assert run.measure(name)["queries"] == queries  # the default PromQL, to the letter
+        guard = {"canary beyond the top bucket": P95_GUARD} if name == "p95_ms" else {}
+        assert run.measure(name)["queries"] == {**queries, **guard}  # the default PromQL
     assert run.measure("error_rate")["canary"] == pytest.approx(error_rate)
     assert run.measure("error_rate")["baseline"] == pytest.approx(0.001)
     assert run.measure("p95_ms")["canary"] == pytest.approx(FAST_P95_MS, abs=0.001)
@@ -105,6 +110,7 @@ def test_a_healthy_canary_is_promoted(prometheus: Callable[[str], str], tmp_path
 @pytest.mark.parametrize("scenario, reason", [
     ("error spike", "canary error rate 5.00% > 1.00% (error_rate)"),
     ("latency regression", "canary p95 778 ms > 300 ms (p95_ms)"),
+    ("beyond the top bucket", "canary p95 +Inf > 300 ms (p95_ms)"),
     ("cost regression", "canary cost per request +25.0% vs baseline > +10.00% (cost_regression)"),
 ])
 def test_a_regression_rolls_back_with_the_reason(prometheus: Callable[[str], str], tmp_path: Path,

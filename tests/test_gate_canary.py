@@ -47,8 +47,12 @@ PROMQL: dict[str, dict[str, str]] = {
                f'/ sum(rate(http_requests_total{{track="{track}"}}[5m]))'
         for track in ("canary", "baseline")},
 }
-SENT_ORDER = [PROMQL[m][t] for m in ("error_rate", "p95_ms", "cost_regression")
-              for t in ("canary", "baseline")]
+# Sent after the p95 pair: the share of canary requests beyond the highest finite bucket.
+P95_GUARD = ('1 - max(sum by (le) (rate(http_request_duration_seconds_bucket'
+             '{track="canary",le!="+Inf"}[5m]))) '
+             '/ sum(rate(http_request_duration_seconds_bucket{track="canary",le="+Inf"}[5m]))')
+SENT_ORDER = [*(PROMQL[m][t] for m in ("error_rate", "p95_ms") for t in ("canary", "baseline")),
+              P95_GUARD, *(PROMQL["cost_regression"][t] for t in ("canary", "baseline"))]
 
 
 def healthy() -> dict[str, Any]:
@@ -218,7 +222,7 @@ def test_the_cost_rule_is_skipped_without_a_cost_metric(prom: _FakeProm) -> None
     client = _client(prom)
     analysis = analyze(client, Selectors(), RULES)
     assert analysis.decision == "promote"
-    assert client.sent == SENT_ORDER[:4]
+    assert client.sent == SENT_ORDER[:5]
     assert next(m for m in analysis.measures if m.name == "cost_regression").status == "skipped"
 
 
@@ -397,3 +401,21 @@ def test_flag_set_cli(flags: Path) -> None:
     broken = flags.parent / "broken.json"
     broken.write_text("{", "utf-8")
     assert _invoke("flag-set", "--file", str(broken), "--flag", "x", "--percent", "5").exit_code == 2
+
+
+@pytest.mark.parametrize("share, decision", [("0.04", "promote"), ("0.3", "rollback")])
+def test_a_p95_beyond_the_top_bucket_is_not_read_as_the_top_bound(
+        prom: _FakeProm, share: str, decision: str) -> None:
+    """histogram_quantile answers the highest finite bound (here 250 ms, under the 300 ms
+    limit) when the quantile lies beyond it; over 5% of requests past that bound means the
+    p95 is above every bucket, a breach."""
+    prom.answers[PROMQL["p95_ms"]["canary"]] = "0.25"
+    prom.answers[P95_GUARD] = share
+    analysis = analyze(_client(prom), Selectors(cost_metric="llm_cost_usd_total"), RULES)
+    assert analysis.decision == decision
+    p95 = next(m for m in analysis.measures if m.name == "p95_ms")
+    if decision == "rollback":
+        assert p95.canary == float("inf") and p95.status == "breached"
+        assert "30.00% of requests are slower than the highest histogram bucket (250 ms)" in p95.note
+    else:
+        assert p95.canary == 250.0 and p95.status == "ok"
