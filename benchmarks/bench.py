@@ -9,9 +9,11 @@ What it does, in a temp folder:
 - builds specs of 1, 10, 50, 100 and 500 services (mixed languages, shards, Dockerfiles,
   runner classes, watch and shared paths, gates, a registry and the supply chain);
 - times, as whole processes, each over several runs (median and min, after one untimed
-  warm-up run): `harden-ci render` (into an empty folder), `harden-ci check` on the
-  rendered output (clean: the fast path), `check` after a one-line hand edit (drifted: the
-  full render and diff), and `harden-ci validate`; and `python -c pass` as the baseline;
+  warm-up run): `harden-ci render` cold (into an empty folder; with the compiled-template
+  cache warm, and again with HARDEN_CI_NO_CACHE=1), `render` again over its own output
+  (unchanged: the fast path, which writes nothing), `harden-ci check` on the rendered
+  output (clean: the fast path), `check` after a one-line hand edit (drifted: the full
+  render and diff), and `harden-ci validate`; and `python -c pass` as the baseline;
 - records each run's peak memory (the child's own ru_maxrss, from os.wait4);
 - runs projen (installed from npm into benchmarks/.projen/, which is git-ignored) on a
   .projenrc.js that adds N GitHub workflows alike (benchmarks/projenrc.js), N = 1 and 50:
@@ -205,7 +207,9 @@ class SizeResult:
     services: int
     files: int
     output_kb: int
-    render: Series
+    render: Series  # cold: into an empty folder
+    render_no_cache: Series  # cold, and without the compiled-template cache
+    render_unchanged: Series  # over its own output: the fast path, nothing written
     check_clean: Series
     check_drifted: Series
     validate: Series
@@ -213,13 +217,19 @@ class SizeResult:
     baseline: Series  # `python -c pass`, timed turn about with check_clean
 
 
-FAST = "import sys; from harden_ci.fastcheck import fast_check; sys.exit(fast_check(sys.argv[1:]) is None)"
+FAST = ("import sys; from harden_ci import fastcheck as f; "
+        "sys.exit(f.fast_check(sys.argv[1:]) is None or f.fast_render(sys.argv[1:]) is None)")
 
 
 def fast_path_answers(folder: Path, count: int) -> None:
     if subprocess.run([sys.executable, "-c", FAST, str(folder / SPEC_FILE)], check=False).returncode:
         raise SystemExit(f"{count} services: the fast path does not answer the rendered output "
                          "(was harden-ci's code edited during the benchmark? run it again)")
+
+
+def stamps(folder: Path) -> dict[Path, int]:
+    """Modification times of the generated files: an unchanged render must touch none."""
+    return {p: p.stat().st_mtime_ns for p in (folder / ".github").rglob("*") if p.is_file()}
 
 
 def bench_size(root: Path, count: int, runs: int) -> SizeResult:
@@ -232,10 +242,18 @@ def bench_size(root: Path, count: int, runs: int) -> SizeResult:
     def clean() -> None:
         shutil.rmtree(out, ignore_errors=True)
 
+    no_cache = {**os.environ, "HARDEN_CI_NO_CACHE": "1"}
+    render_no_cache = series("render (no template cache)", runs, [*tool, "render"], folder,
+                             before=clean, env=no_cache)
     render = series("render", runs, [*tool, "render"], folder, before=clean)
     files = [p for p in (folder / ".github" / "workflows").rglob("*") if p.is_file()]
-    # The clean check must be the fast path's answer, or this measures something else.
+    # The clean check and the unchanged render must be the fast path's answers, or this
+    # measures something else.
     fast_path_answers(folder, count)
+    before = stamps(folder)
+    render_unchanged = series("render (unchanged)", runs, [*tool, "render"], folder)
+    if stamps(folder) != before:
+        raise SystemExit(f"{count} services: an unchanged render touched its files")
     check_clean, baseline = interleaved(
         runs, Job("check (clean)", [*tool, "check"], folder),
         Job("python -c pass", [sys.executable, "-c", "pass"], folder))
@@ -254,7 +272,8 @@ def bench_size(root: Path, count: int, runs: int) -> SizeResult:
                              str(phase_out)], capture_output=True, text=True, check=True)
     phases = json.loads(result.stdout)
     return SizeResult(count, len(files), sum(p.stat().st_size for p in files) // 1024, render,
-                      check_clean, check_drifted, validate, phases, baseline)
+                      render_no_cache, render_unchanged, check_clean, check_drifted, validate,
+                      phases, baseline)
 
 
 # The imports worth naming: the libraries, and harden-ci's own layers. Nested times are
@@ -265,8 +284,12 @@ IMPORTS_OF_INTEREST = ("harden_ci.pipeline", "harden_ci.model", "pydantic", "har
 
 
 def slowest_imports(root: Path) -> list[tuple[str, float]]:
-    """Cumulative import time of IMPORTS_OF_INTEREST in `harden-ci render` (1 service)."""
-    folder = root / "services-1"
+    """Cumulative import time of IMPORTS_OF_INTEREST in a cold `harden-ci render` (1
+    service), in a folder holding only the spec: over existing output the fast path would
+    answer and import none of them."""
+    folder = root / "imports-1"
+    folder.mkdir()
+    shutil.copyfile(root / "services-1" / SPEC_FILE, folder / SPEC_FILE)
     result = subprocess.run([sys.executable, "-X", "importtime", "-m", "harden_ci", "render",
                              "--dry-run"], cwd=folder, capture_output=True, text=True, check=True)
     found: dict[str, float] = {}
@@ -360,20 +383,27 @@ def report(info: dict[str, str], runs: int, baseline: Series, sizes: list[SizeRe
     lines += ["", f"Whole-process wall times in seconds: median (min) of {runs} runs after one "
               "untimed warm-up; memory is the largest peak RSS of those runs.", ""]
     lines += ["## harden-ci", "",
-              "| services | files (KiB) | render | check, clean (fast path) | `python -c pass`, "
+              "| services | files (KiB) | render, cold | render, cold, no template cache | "
+              "render, unchanged (fast path) | check, clean (fast path) | `python -c pass`, "
               "turn about with it | check, drifted (full) | validate | render peak RSS (MiB) |",
-              "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for s in sizes:
         lines.append(f"| {s.services} | {s.files} ({s.output_kb}) | {s.render.cell()} | "
+                     f"{s.render_no_cache.cell()} | {s.render_unchanged.cell()} | "
                      f"{s.check_clean.cell()} | {s.baseline.cell()} | {s.check_drifted.cell()} | "
                      f"{s.validate.cell()} | {s.render.peak_mb:.0f} |")
+    lines += ["", "\"Cold\" renders write into an empty folder (the spec's output is absent); "
+              "the compiled-template cache is warm from the untimed warm-up run unless the "
+              "column says otherwise. \"Unchanged\" renders run over their own output: the "
+              "digests answer and nothing is written. Targets below use the cold render."]
     lines += ["", f"Baseline `python -c pass`, timed alone at the start: {baseline.cell()} s, "
               f"{baseline.peak_mb:.0f} MiB; a clean `check` peaks at "
               f"{max(s.check_clean.peak_mb for s in sizes):.0f} MiB.", ""]
 
     if projen:
         lines += [f"## projen {projen_version}, side by side", "",
-                  "Timed turn about with `harden-ci render` of as many services.", "",
+                  "Timed turn about with a cold `harden-ci render` of as many services "
+                  "(into an empty folder).", "",
                   "| workflows / services | `node .projenrc.js` (synth) | `projen` (CLI) | "
                   "`harden-ci render` | projen peak RSS (MiB) |",
                   "|---:|---:|---:|---:|---:|"]
@@ -390,7 +420,7 @@ def report(info: dict[str, str], runs: int, baseline: Series, sizes: list[SizeRe
         phases = {k: v for k, v in s.phases.items() if k != "bytes rendered"}
         lines.append(f"| {s.services} | " + " | ".join(f"{v:.3f}" for v in phases.values())
                      + f" | {sum(phases.values()):.3f} |")
-    lines += ["", "Imports of `harden-ci render` (cumulative seconds from `-X importtime`, 1 "
+    lines += ["", "Imports of a cold `harden-ci render` (cumulative seconds from `-X importtime`, 1 "
               "service; a module's time includes what it imports): "
               + ", ".join(f"`{name}` {sec:.3f}" for name, sec in imports) + ".", ""]
 
@@ -407,7 +437,7 @@ def report(info: dict[str, str], runs: int, baseline: Series, sizes: list[SizeRe
             lines.append(f"| render of 50 services >= 5x faster than projen {label} of 50 "
                          f"workflows | {speedup:.2f}x | {verdict(speedup >= 5)} |")
     if 500 in by:
-        lines.append(f"| 500 services render < 0.5 s | {by[500].render.median:.3f} s | "
+        lines.append(f"| 500 services render (cold) < 0.5 s | {by[500].render.median:.3f} s | "
                      f"{verdict(by[500].render.median < 0.5)} |")
     if {10, 100, 500} <= set(by):
         def slope(a: int, b: int, get: Any) -> float:

@@ -1,5 +1,5 @@
-"""The `harden-ci` entry point: answer a clean `check` before importing anything heavy,
-then hand over to the click CLI."""
+"""The `harden-ci` entry point: answer a clean `check`, or a `render` with nothing to do,
+before importing anything heavy, then hand over to the click CLI."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import sys
 
 def main() -> None:
     args = sys.argv[1:]
-    if args[:1] == ["check"]:
-        from harden_ci.fastcheck import fast_check
+    if args[:1] in (["check"], ["render"]):
+        from harden_ci.fastcheck import fast_check, fast_render
 
-        clean = fast_check(args[1:])
-        if clean is not None:
-            print(clean)
+        answer = (fast_check if args[0] == "check" else fast_render)(args[1:])
+        if answer is not None:
+            print(answer)
             sys.exit(0)
     from harden_ci.cli import main as cli_main
 

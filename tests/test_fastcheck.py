@@ -1,4 +1,5 @@
-"""The fast `check` path agrees with the full one, and never answers a false "clean".
+"""The fast `check` path agrees with the full one, and never answers a false "clean";
+the same for `render`'s "up to date" (nothing to write), which shares it.
 
 `harden_ci.fastcheck.fast_check` answers `check` from the digests stamped in each generated
 file, without importing pydantic, jinja2 or ruamel. The properties:
@@ -10,7 +11,10 @@ file, without importing pydantic, jinja2 or ruamel. The properties:
   fast_check returns None, and `python -m harden_ci check` (which then runs the full
   check) exits 1, or 2 where the writer would refuse;
 - options it does not know (`--help`, anything else) go to the full CLI;
-- whatever fast_check answers, a message means the full check exits 0.
+- whatever fast_check answers, a message means the full check exits 0;
+- fast_render answers exactly when fast_check does, with the full render's words, and the
+  full render then writes nothing; after any change above, `harden-ci render` takes the
+  full path (it rewrites, or refuses where the writer would) and check is clean after it.
 
 Both examples go through subprocesses; random specs (tests/strategies.py) go in-process,
 the full check through click's CliRunner (the CLI group itself, never the fast path).
@@ -36,7 +40,7 @@ from hypothesis import strategies as st
 
 from harden_ci.cli import cli as cli_group
 from harden_ci.errors import SpecError
-from harden_ci.fastcheck import fast_check
+from harden_ci.fastcheck import fast_check, fast_render
 from harden_ci.pipeline import render_spec
 from harden_ci.write import apply, plan_writes
 
@@ -203,6 +207,16 @@ def fast(root: Path, *args: str) -> str | None:
     return fast_check([str(root / SPEC_FILE), *args])
 
 
+def fast_r(root: Path, *args: str) -> str | None:
+    return fast_render([str(root / SPEC_FILE), *args])
+
+
+def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file under the output folder: its bytes and its modification time."""
+    return {p.relative_to(root).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted(_out(root).rglob("*")) if p.is_file()}
+
+
 @pytest.fixture(scope="module")
 def rendered_examples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Each example, rendered once with the real CLI; tests work on copies."""
@@ -256,6 +270,41 @@ def test_any_change_sends_check_down_the_full_path(example_copy: Path, change: C
     assert "matches" not in result.stdout
 
 
+@pytest.mark.parametrize("example_copy", EXAMPLES, indirect=True)
+def test_after_render_an_unchanged_render_answers_like_the_full_render(
+        example_copy: Path) -> None:
+    message = fast_r(example_copy)
+    assert message is not None, "a fresh render must be answered by the fast path"
+    assert fast_r(example_copy, "--dry-run") == message
+    before = snapshot(example_copy)
+    full = run_full(example_copy, "render", str(example_copy / SPEC_FILE))
+    assert full.returncode == 0, full.stdout + full.stderr
+    assert full.stdout.strip() == message
+    assert snapshot(example_copy) == before, "the full render wrote to an up-to-date folder"
+    entry = run(example_copy, "render")
+    assert entry.returncode == 0, entry.stderr
+    assert entry.stdout.strip() == run_full(example_copy, "render").stdout.strip()
+    assert snapshot(example_copy) == before
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=CHANGE_IDS)
+@pytest.mark.parametrize("example_copy", EXAMPLES, indirect=True)
+def test_any_change_sends_render_down_the_full_path(example_copy: Path, change: Change) -> None:
+    change.apply(example_copy)
+    assert fast_r(example_copy) is None, f"fast_render said up to date after {change.name}"
+    result = run(example_copy, "render")
+    # Drift is rewritten (exit 0); what the writer refuses is refused as before (exit 2).
+    expected = 0 if change.exit_code == 1 else change.exit_code
+    assert result.returncode == expected, (
+        f"after {change.name}: `harden-ci render` exited {result.returncode}:\n"
+        f"{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    assert "Traceback" not in result.stderr
+    assert "up to date" not in result.stdout
+    if expected == 0:
+        assert fast(example_copy) is not None, f"render left drift after {change.name}"
+        assert run_full(example_copy, "check").returncode == 0
+
+
 @pytest.mark.parametrize("example_copy", ["learnhub"], indirect=True)
 def test_an_out_option_is_honoured_by_both_paths(example_copy: Path, tmp_path: Path) -> None:
     other = tmp_path / "elsewhere"
@@ -285,10 +334,15 @@ def test_an_out_option_is_honoured_by_both_paths(example_copy: Path, tmp_path: P
 def test_options_it_does_not_know_go_to_the_full_cli(
         example_copy: Path, args: list[str], exit_code: int, says: str) -> None:
     assert fast_check(args) is None
+    assert fast_render(args) is None
     result = run(example_copy, "check", *args)
     assert result.returncode == exit_code, result.stdout + result.stderr
     assert says in result.stdout + result.stderr
     assert "matches" not in result.stdout
+    result = run(example_copy, "render", *args)
+    assert result.returncode == exit_code, result.stdout + result.stderr
+    assert says in result.stdout + result.stderr
+    assert "up to date" not in result.stdout
 
 
 @pytest.mark.parametrize("example_copy", ["learnhub"], indirect=True)
@@ -333,13 +387,14 @@ def imported_modules(stderr: str) -> set[str]:
     return names
 
 
+@pytest.mark.parametrize(("verb", "says"), [("check", "matches"), ("render", "up to date")])
 @pytest.mark.parametrize("example_copy", EXAMPLES, indirect=True)
-def test_clean_check_imports_nothing_heavy(example_copy: Path) -> None:
-    result = run(example_copy, "check", python_args=("-X", "importtime"))
+def test_clean_check_imports_nothing_heavy(example_copy: Path, verb: str, says: str) -> None:
+    result = run(example_copy, verb, python_args=("-X", "importtime"))
     assert result.returncode == 0, result.stderr
-    assert "matches" in result.stdout
+    assert says in result.stdout
     heavy = sorted(imported_modules(result.stderr) & set(HEAVY))
-    assert heavy == [], f"a clean check imported {heavy}"
+    assert heavy == [], f"a clean {verb} imported {heavy}"
 
 
 @pytest.mark.parametrize("example_copy", ["minimal"], indirect=True)
@@ -363,8 +418,8 @@ def test_version_and_help_import_nothing_heavy(tmp_path: Path, args: list[str]) 
 # --------------------------------------------------------------------------- random specs
 
 
-def full_check(spec: Path) -> tuple[int, str]:
-    result = CliRunner().invoke(cli_group, ["check", str(spec)])
+def full_check(spec: Path, verb: str = "check") -> tuple[int, str]:
+    result = CliRunner().invoke(cli_group, [verb, str(spec)])
     return result.exit_code, result.stdout
 
 
@@ -397,8 +452,11 @@ def test_random_specs_fast_and_full_agree(spec: S.SpecDict, change: Change) -> N
         assert code == 0, stdout
         assert message is not None, "a fresh render must be answered by the fast path"
         assert stdout.strip() == message
+        code, stdout = full_check(spec_path, "render")
+        assert (code, stdout.strip()) == (0, fast_r(root))
 
         change.apply(root)
         assert fast(root) is None, f"fast_check answered clean after: {change.name}"
+        assert fast_r(root) is None, f"fast_render answered up to date after: {change.name}"
         code, stdout = full_check(spec_path)
         assert code == change.exit_code, (change.name, stdout)

@@ -11,7 +11,24 @@ from __future__ import annotations
 import click
 
 
-@click.group()
+class _LazyGates(click.Group):
+    """Registers the gate subcommands on first use: their modules (and what they import)
+    cost every other verb ~30 ms of start-up otherwise."""
+
+    def _ensure(self) -> None:
+        if not self.commands:
+            _register()
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._ensure()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._ensure()
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_LazyGates)
 def gate() -> None:
     """Runtime gates used by the generated workflows (LLM scoring, auth probes, soak
     budgets, canary analysis).
@@ -29,6 +46,3 @@ def _register() -> None:
     for module in (gate_llm, gate_auth, gate_soak, gate_canary):
         for command in module.COMMANDS:
             gate.add_command(command)
-
-
-_register()

@@ -116,11 +116,14 @@ class PinCatalog:
         pin = self.get(action)
         given = set(keys)
         problems: list[str] = []
-        if not pin.is_reusable_workflow:
+        unknown = given - pin.inputs
+        # Called for every step of every job: the list of known inputs is only spelled
+        # out when there is a problem to report.
+        if unknown and not pin.is_reusable_workflow:
             known = ", ".join(sorted(pin.inputs)) or "none"
             problems += [
                 f"{action}@{pin.tag}: unknown input {key!r} (known inputs: {known})"
-                for key in sorted(given - pin.inputs)
+                for key in sorted(unknown)
             ]
         problems += [
             f"{action}@{pin.tag}: missing required input {key!r}"

@@ -12,6 +12,7 @@ from harden_ci.marker import header
 from harden_ci.model import Spec
 from harden_ci.plan.model import Plan, Script, Uses
 from harden_ci.plan.workflows import plan
+from harden_ci.render.bytecode import bytecode_cache
 from harden_ci.render.quoting import comment, ident, python_json_literal, quote
 
 
@@ -40,6 +41,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.bytecode_cache = bytecode_cache(env)
     env.filters["q"] = quote
     env.filters["ident"] = ident
     env.filters["comment"] = comment

@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from harden_ci.verify.fastyaml import safe_load
+
 EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.S)
 SHA_REF = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(/[^@]+)?@[0-9a-f]{40}$")
 # Reusable workflows that must be referenced by release tag (recorded exceptions).
@@ -21,13 +23,8 @@ class InvariantError(AssertionError):
     """A generated workflow breaks a product invariant: a bug in harden-ci, not the spec."""
 
 
-# libyaml's parser when PyYAML has it (it does in the common wheels): parsing the output
-# back is most of a large render's time in the pure-Python parser.
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def _load(text: str, name: str) -> dict[str, Any]:
-    data = yaml.load(text, Loader=_Loader)  # a safe loader, C or Python
+    data = safe_load(text)
     if not isinstance(data, dict):
         raise InvariantError(f"{name}: does not parse to a mapping")
     # PyYAML (YAML 1.1) reads the key `on` as True.
@@ -119,7 +116,7 @@ def check_workflow(text: str, name: str) -> list[str]:
 
 def _check_companion_yaml(text: str, name: str) -> list[str]:
     try:
-        data = yaml.load(text, Loader=_Loader)
+        data = safe_load(text)
     except yaml.YAMLError as exc:
         return [f"{name}: does not parse: {exc}"]
     return [] if isinstance(data, dict) else [f"{name}: not a mapping"]
