@@ -6,11 +6,11 @@ HTTP, JWT and command handling: harden_ci/gates/auth_http.py.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
+from harden_ci.cli.step_summary import append_step_summary
 from harden_ci.gates.llm_report import write_text
 
 
@@ -87,9 +87,7 @@ def auth_probe(issuer: str, base_url: str | None, protected_path: str | None,
                 click.echo(f"::error title=Auth probe ({result.probe})::{_escape(result.message)}")
         passed = all(r.passed for r in results)
         click.echo(f"Auth probes: {'PASS' if passed else 'FAIL'}")
-        summary = os.environ.get("GITHUB_STEP_SUMMARY")
-        if summary:
-            write_text(Path(summary), auth_run.markdown(results), append=True)
+        append_step_summary(auth_run.markdown(results))
         if report:
             write_text(report, auth_run.report(results))
         return 0 if passed else 1

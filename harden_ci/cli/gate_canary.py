@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from harden_ci.cli.step_summary import append_step_summary
+
 if TYPE_CHECKING:
     from harden_ci.model.delivery import RollbackRules
 
@@ -37,17 +39,6 @@ def _seconds(text: str, option: str) -> int:
     from harden_ci.gates.soak_budgets import parse_duration
 
     return 0 if text.strip() in ("0", "0s") else parse_duration(text, option)
-
-
-def _append_step_summary(markdown: str) -> None:
-    target = os.environ.get("GITHUB_STEP_SUMMARY")
-    if not target:
-        return
-    try:
-        with open(target, "a", encoding="utf-8") as handle:
-            handle.write(markdown + "\n")
-    except OSError as exc:  # the decision stands; the summary is a convenience
-        click.echo(f"harden-ci: warning: cannot write $GITHUB_STEP_SUMMARY: {exc}", err=True)
 
 
 @click.command("canary-analyze")
@@ -140,7 +131,7 @@ def canary_analyze(prometheus: str, rollback_on: str | None, cost_metric: str | 
             except OSError as exc:
                 raise SpecError(f"cannot write the report: {exc}", field="--report") from None
         click.echo(markdown, nl=False)
-        _append_step_summary(markdown)
+        append_step_summary(markdown)
         click.echo(canary_report.headline(analysis), err=True)
         return 0 if analysis.decision == "promote" else 1
 

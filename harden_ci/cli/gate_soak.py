@@ -15,11 +15,12 @@ for running k6 some other way.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import click
+
+from harden_ci.cli.step_summary import append_step_summary
 
 PLAN_FILE = "soak-plan.json"
 WRAPPER_FILE = "soak.js"
@@ -90,21 +91,10 @@ def _report(out_dir: Path, summary: Path, k6_exit_code: int | None) -> int:
     except OSError as exc:
         raise SpecError(f"cannot write the soak report: {exc}", field="--out-dir") from None
     click.echo(markdown, nl=False)
-    _append_step_summary(markdown)
+    append_step_summary(markdown)
     click.echo(f"soak: {'PASS' if report.passed else 'FAIL'} ({soak_report.limits_line(plan)}); "
                f"report in {out_dir / REPORT_MD}", err=True)
     return 0 if report.passed else 1
-
-
-def _append_step_summary(markdown: str) -> None:
-    target = os.environ.get("GITHUB_STEP_SUMMARY")
-    if not target:
-        return
-    try:
-        with open(target, "a", encoding="utf-8") as handle:
-            handle.write(markdown + "\n")
-    except OSError as exc:  # the verdict stands; the summary is a convenience
-        click.echo(f"harden-ci: warning: cannot write $GITHUB_STEP_SUMMARY: {exc}", err=True)
 
 
 @click.command("soak-thresholds")
