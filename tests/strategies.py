@@ -675,8 +675,11 @@ _SCHEDULE_OPTIONAL = fields(optional={
 def specs(draw: st.DrawFn, *, min_services: int = 1, max_services: int = 8) -> SpecDict:
     """A valid spec dict covering every section, with resolving cross-references."""
     spec: SpecDict = {"version": 1, "project": draw(projects())}
+    # Service names stay apart as HARDEN_CI_DIGEST_<NAME> (`-` reads as `_` there).
     svcs: dict[str, SpecDict] = draw(st.dictionaries(
-        names(), services(), min_size=min_services, max_size=max_services))
+        names(), services(), min_size=min_services,
+        max_size=max_services).filter(lambda found: len({n.replace("-", "_") for n in found})
+                                      == len(found)))
     spec["services"] = svcs
     service_names = list(svcs)
     classes = sorted(spec["project"].get("runners") or {})

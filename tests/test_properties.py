@@ -402,7 +402,7 @@ def test_free_text_table_matches_the_model() -> None:
 def test_strategy_covers_the_model() -> None:
     """Over a fixed sample, the strategy produces every field of the model, every option
     of every enum and both values of every flag, plus the cases the brief names."""
-    sample: list[S.SpecDict] = _collect(S.specs(), 300)
+    sample: list[S.SpecDict] = _collect(S.specs(), 400)
     fields, keyed = _schema_fields()
     seen: dict[tuple[str, ...], set[Any]] = {}
 

@@ -88,6 +88,15 @@ def dangling_references(spec: Spec) -> list[Reference]:
         if not _deployable(spec, env_name):
             problems.append((path, f"environment `{env_name}` needs a `url`",
                              "the probes and load tests target it"))
+    # Deploys read each image's digest from HARDEN_CI_DIGEST_<NAME>, `-` read as `_`.
+    seen: dict[str, str] = {}
+    for name in spec.services:
+        variable = name.upper().replace("-", "_")
+        if variable in seen:
+            problems.append((("services", name), f"`{name}` and `{seen[variable]}` would share "
+                             f"the variable HARDEN_CI_DIGEST_{variable}",
+                             "rename one (`-` and `_` read the same there)"))
+        seen.setdefault(variable, name)
     return problems
 
 
