@@ -448,7 +448,9 @@ def report(info: dict[str, str], runs: int, baseline: Series, sizes: list[SizeRe
         per = slope(100, 500, lambda s: s.render.median) * 1000
         lines.append(f"| render time grows linearly (cost per added service, 100->500 vs "
                      f"10->100) | {time_ratio:.2f} ({per:.1f} ms/service) | "
-                     f"{verdict(0.5 <= time_ratio <= 2)} |")
+                     # Under 1: each added service costs less than the last (fixed costs
+                     # still weigh in); the failure this guards against is superlinear growth.
+                     f"{verdict(time_ratio <= 2)} |")
         lines.append(f"| render memory grows linearly (same ratio) | {mem_ratio:.2f} | "
                      f"{verdict(0.5 <= mem_ratio <= 2)} |")
     return "\n".join(lines) + "\n"
