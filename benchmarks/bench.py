@@ -25,7 +25,8 @@ Targets (from issue 7; reported, not asserted): clean `check` <= 3x `python -c p
 render of 50 services >= 5x faster than projen's synth of 50 workflows; 500 services
 render in < 0.5 s; time and memory grow linearly with services.
 
-Results go to benchmarks/RESULTS.md between the `bench:start` and `bench:end` markers;
+Results go to benchmarks/RESULTS.md between the `bench:start` and `bench:end` markers (and
+the machine and targets table to README.md, between the same markers);
 text outside them (the analysis) is kept.
 """
 
@@ -53,6 +54,7 @@ PROJEN_DIR = HERE / ".projen"
 PROJEN_VERSION = "0.103.25"
 PROJEN_MODULE = PROJEN_DIR / "node_modules" / "projen"
 RESULTS = HERE / "RESULTS.md"
+README = HERE.parent / "README.md"  # its bench block: the machine and the targets
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 SPEC_FILE = "harden-ci.yaml"
 WORKFLOW = Path(".github") / "workflows" / "harden-ci.yml"
@@ -456,7 +458,32 @@ def report(info: dict[str, str], runs: int, baseline: Series, sizes: list[SizeRe
     return "\n".join(lines) + "\n"
 
 
+def readme_summary(body: str) -> str:
+    """The README's part of a run: the machine in one line and the targets table."""
+    lines = body.splitlines()
+    machine = dict(line[2:].split(": ", 1) for line in lines
+                   if line.startswith("- ") and ": " in line)
+    targets = lines[lines.index("## Targets (issue 7)") + 2:]
+    table = [line for line in targets if line.startswith("|")]
+    return (f"Measured {machine.get('date', '?')} on {machine.get('cpus (nproc)', '?')} CPUs "
+            f"({machine.get('cpu', '?')}, load average {machine.get('load average at start', '?')}), "
+            f"Python {machine.get('python', '?')}; whole-process wall times, medians; details "
+            "and analysis in [benchmarks/RESULTS.md](benchmarks/RESULTS.md).\n\n"
+            + "\n".join(table) + "\n")
+
+
+def _replace_block(path: Path, body: str) -> bool:
+    """Put `body` between the markers of `path`; False when it has none."""
+    text = path.read_text("utf-8") if path.exists() else ""
+    if START not in text or END not in text:
+        return False
+    head, rest = text.split(START, 1)
+    path.write_text(head + f"{START}\n{body}{END}" + rest.split(END, 1)[1], encoding="utf-8")
+    return True
+
+
 def write_results(body: str) -> None:
+    _replace_block(README, readme_summary(body))
     block = f"{START}\n{body}{END}"
     if RESULTS.exists():
         text = RESULTS.read_text("utf-8")
