@@ -11,10 +11,12 @@ from harden_ci.errors import ExitCode
 
 def run(spec_path: Path, fmt: str, policy_path: Path | None) -> int:
     from harden_ci.pipeline import render_spec
+    from harden_ci.render import use_bytecode_cache
     from harden_ci.report.explain import build, to_json_text
     from harden_ci.report.explain_md import to_markdown
     from harden_ci.report.facts import plan_workflows
 
+    use_bytecode_cache()
     rendered = render_spec(spec_path)
     workflows = plan_workflows(rendered.spec, spec_path.name)
     policy = None

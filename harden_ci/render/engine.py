@@ -41,7 +41,6 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.bytecode_cache = bytecode_cache(env)
     env.filters["q"] = quote
     env.filters["ident"] = ident
     env.filters["comment"] = comment
@@ -50,6 +49,15 @@ def environment() -> jinja2.Environment:
     env.filters["pyjson"] = python_json_literal
     env.tests["script"] = lambda value: isinstance(value, Script)
     return env
+
+
+def use_bytecode_cache() -> None:
+    """Keep compiled templates in the user's cache folder from now on (see bytecode.py).
+
+    Rendering itself stays free of I/O: the CLI, an edge, turns this on for its verbs."""
+    env = environment()
+    if env.bytecode_cache is None:
+        env.bytecode_cache = bytecode_cache(env)
 
 
 def render_plan(result: Plan, spec_file: str, inputs: str) -> dict[str, str]:
