@@ -7,7 +7,6 @@ so harden-ci writes that list (`harden-ci/actionlint.yaml`) and the workflow aud
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -44,12 +43,8 @@ def label_list_problem(labels: list[str]) -> str | None:
 def custom_labels(spec: Spec) -> list[str]:
     """The labels the spec's jobs may run on that GitHub does not define, sorted."""
     used: set[str] = {spec.project.runner}
-    for value in spec.project.runners.values():
-        used.update(_as_list(value))
+    for name in spec.project.runners:
+        used.update(spec.project.class_labels(name))
     for service in spec.services.values():
         used.update(service.runner_labels(spec.project))
     return sorted(used - KNOWN_LABELS)
-
-
-def _as_list(value: str | Iterable[str]) -> list[str]:
-    return [value] if isinstance(value, str) else list(value)

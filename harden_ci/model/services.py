@@ -41,6 +41,11 @@ class Project(SpecModel):
     code_scanning: bool = True
     """Upload SARIF findings to GitHub code scanning (needs it enabled on the repository)."""
 
+    def class_labels(self, name: str) -> list[str]:
+        """The labels of runner class `name` (one label, or a self-hosted label list)."""
+        labels = self.runners[name]
+        return list(labels) if isinstance(labels, list) else [labels]
+
     @field_validator("runners", mode="before")
     @classmethod
     def _no_empty_class(cls, runners: object) -> object:
@@ -147,8 +152,7 @@ class Service(SpecModel):
         """The `runs-on` labels of this service's jobs."""
         chosen = self.runner or "default"
         if chosen in project.runners:
-            labels = project.runners[chosen]
-            return list(labels) if isinstance(labels, list) else [labels]
+            return project.class_labels(chosen)
         if chosen == "default":
             return [project.runner]
         return [chosen]

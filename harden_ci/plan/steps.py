@@ -161,3 +161,8 @@ def run_command(name: str, command: str, *, env: dict[str, str] | None = None,
     """A command from the spec, passed through env and run as written."""
     return Step(name=name, id=id, run=load_script("run-command.sh"),
                 env={"COMMAND": command, **(env or {})}, working_directory=working_directory)
+
+
+def runs_on(labels: list[str]) -> str | list[str]:
+    """`runs-on:` for a runner's labels: one label as a string, several as a list."""
+    return labels[0] if len(labels) == 1 else labels

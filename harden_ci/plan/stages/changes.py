@@ -9,6 +9,7 @@ variable: a large monorepo's table would pass the kernel's limit for one variabl
 from __future__ import annotations
 
 import math
+from collections.abc import Sized
 from typing import Any
 
 from harden_ci.model.services import Service
@@ -101,7 +102,8 @@ def setting_expr(field: str) -> str:
     return f"${{{{ {setting(field)} }}}}"
 
 
-def chunk_count(entries: list[dict[str, Any]]) -> int:
+def chunk_count(entries: Sized) -> int:
+    """How many matrices of at most MATRIX_LIMIT rows hold `entries`."""
     return math.ceil(len(entries) / MATRIX_LIMIT)
 
 

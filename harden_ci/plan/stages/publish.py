@@ -18,9 +18,9 @@ from typing import TypeVar
 from harden_ci.model.services import Service
 from harden_ci.plan.context import PlanContext, load_script
 from harden_ci.plan.model import Grant, Job, Matrix, Scalar, Step, read, write
-from harden_ci.plan.stages.changes import MATRIX_LIMIT
+from harden_ci.plan.stages.changes import MATRIX_LIMIT, chunk_count
 from harden_ci.plan.stages.images import build_context, scan_step
-from harden_ci.plan.steps import action_step, checkout, upload_artifact
+from harden_ci.plan.steps import action_step, checkout, runs_on, upload_artifact
 from harden_ci.plan.tools import pip_requirement, version
 
 T = TypeVar("T")
@@ -74,11 +74,12 @@ def _entry(ctx: PlanContext, name: str, service: Service) -> dict[str, Scalar]:
     return {"service": name, "image": image_name(ctx, name), "context": build_context(service),
             "dockerfile": service.dockerfile, "path": service.path,
             "python": service.language == "python",
-            "python_version": service.toolchain_version or "" if service.language == "python" else "",
+            "python_version": (service.toolchain_version or "") if service.language == "python"
+            else "",
             "install": service.install_command or "true"}
 
 
-def _job(ctx: PlanContext, job_id: str, runs_on: list[str], entries: list[dict[str, Scalar]]) -> Job:
+def _job(ctx: PlanContext, job_id: str, labels: list[str], entries: list[dict[str, Scalar]]) -> Job:
     chain = ctx.spec.supply_chain
     image = M % "image"
     any_python = any(entry["python"] for entry in entries)
@@ -146,7 +147,7 @@ def _job(ctx: PlanContext, job_id: str, runs_on: list[str], entries: list[dict[s
                  "sbom-path": "sbom-${{ matrix.service }}-python.cdx.json",
                  "push-to-registry": True}, if_="${{ matrix.python }}"))
     return Job(id=job_id, name="Publish (${{ matrix.service }})",
-               runs_on=_labels(runs_on), timeout_minutes=45,
+               runs_on=runs_on(labels), timeout_minutes=45,
                permissions=permissions, steps=steps,
                matrix=Matrix(include=entries), control=CONTROL)
 
@@ -154,7 +155,7 @@ def _job(ctx: PlanContext, job_id: str, runs_on: list[str], entries: list[dict[s
 def _digests_job(ctx: PlanContext, needs: list[str], services: list[str]) -> Job:
     """The legs' digests, checked complete: a map service -> digest, and the same rows in
     matrix-sized chunks for the SLSA jobs."""
-    chunks = len(_chunks(services))
+    chunks = chunk_count(services)
     outputs = {"digests": "${{ steps.collect.outputs.digests }}"}
     outputs |= {f"images-{i}": f"${{{{ steps.collect.outputs.images-{i} }}}}"
                 for i in range(1, chunks + 1)}
@@ -232,10 +233,6 @@ def build(ctx: PlanContext) -> list[Job]:
     jobs = [_job(ctx, job_id, labels, entries) for job_id, (labels, entries) in zip(ids, parts, strict=True)]
     jobs.append(_digests_job(ctx, ids, names))
     if ctx.spec.supply_chain is not None and ctx.spec.supply_chain.slsa:
-        count = len(_chunks(names))
+        count = chunk_count(names)
         jobs += [_slsa(ctx, "slsa" if count == 1 else f"slsa-{i}", i) for i in range(1, count + 1)]
     return jobs
-
-
-def _labels(labels: list[str]) -> str | list[str]:
-    return labels[0] if len(labels) == 1 else labels

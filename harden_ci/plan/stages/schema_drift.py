@@ -7,7 +7,7 @@ from harden_ci.model.gates import SchemaDrift
 from harden_ci.model.services import Service as SpecService
 from harden_ci.plan.context import PlanContext, load_script
 from harden_ci.plan.model import Job, Service, Step, read
-from harden_ci.plan.steps import action_step, cache_inputs, checkout, setup_toolchain
+from harden_ci.plan.steps import action_step, cache_inputs, checkout, runs_on, setup_toolchain
 from harden_ci.plan.tools import ATLAS_COMMIT, version
 
 CONTROL = "Schema drift between models and migrations blocks the change"
@@ -75,7 +75,7 @@ def build(ctx: PlanContext) -> list[Job]:
                           env={"SCHEMA_CHECK": drift.command or PRESETS[drift.preset], **env},
                           working_directory=service.path))
     return [Job(id=JOB_ID, name=f"Schema drift ({drift.service})",
-                runs_on=_labels(service.runner_labels(ctx.spec.project)), timeout_minutes=20,
+                runs_on=runs_on(service.runner_labels(ctx.spec.project)), timeout_minutes=20,
                 permissions={"contents": read("check out models and migrations")},
                 services=services, steps=steps, control=CONTROL)]
 
@@ -120,7 +120,3 @@ def _atlas_check(drift: SchemaDrift, service: SpecService, env: dict[str, str]) 
     migrations, desired = atlas_paths(drift, service)
     return Step(name="Check models against migrations", run=load_script("atlas-drift.sh"),
                 env={"ATLAS_MIGRATIONS": migrations, "ATLAS_SCHEMA": desired, **env})
-
-
-def _labels(labels: list[str]) -> str | list[str]:
-    return labels[0] if len(labels) == 1 else labels
