@@ -16,11 +16,11 @@ import re
 from pathlib import Path
 
 from harden_ci.fingerprint import DIGEST_PREFIX, body_digest, files_digest, inputs_digest
+from harden_ci.layout import owned_candidates
 from harden_ci.marker import MARKER_PREFIX, header
 
 _DIGEST = re.compile(DIGEST_PREFIX + r" inputs=([0-9a-f]{32}) files=([0-9a-f]{32}) "
                      r"body=([0-9a-f]{32})\n")
-_WORKFLOW_SUFFIXES = (".yml", ".yaml")
 # Flags that do not change what an up-to-date answer says, per verb (`render --dry-run`
 # of unchanged files prints the same line as `render`).
 _RENDER_FLAGS = frozenset({"--dry-run"})
@@ -49,14 +49,8 @@ def _parse_args(args: list[str], flags: frozenset[str] = frozenset()) -> tuple[P
 
 def _generated_files(out: Path) -> dict[str, str] | None:
     try:
-        candidates = [p for p in out.iterdir() if p.suffix in _WORKFLOW_SUFFIXES]
-        companions = out / "harden-ci"
-        if companions.is_dir():
-            candidates += list(companions.iterdir())
         files = {}
-        for path in candidates:
-            if path.is_symlink() or not path.is_file():
-                continue
+        for path in owned_candidates(out):
             text = path.read_text("utf-8")
             if text.startswith(MARKER_PREFIX):
                 files[path.relative_to(out).as_posix()] = text

@@ -15,13 +15,10 @@ from pathlib import Path
 from typing import Literal
 
 from harden_ci.errors import Location, SpecError
+from harden_ci.layout import owned_candidates
 from harden_ci.marker import MARKER_PREFIX
 
 Action = Literal["create", "update", "delete", "unchanged"]
-# Where harden-ci's files live in the output folder, and so where stale ones are looked
-# for: workflows at the top, companion files in harden-ci/. Only marked files go.
-_OWNED_SUFFIXES = (".yml", ".yaml")
-COMPANION_DIR = "harden-ci"
 
 
 @dataclass(frozen=True)
@@ -88,23 +85,12 @@ def plan_writes(root: Path, files: dict[str, str]) -> WritePlan:
         else:
             plan.changes.append(Change(target, "update", old, text))
     produced = {(root / r).resolve() for r in files}
-    for path in _owned_candidates(root):
+    for path in owned_candidates(root):
         if path.resolve() not in produced:
             old = _read(path)
             if _is_marked(old):
                 plan.changes.append(Change(path, "delete", old, None))
     return plan
-
-
-def _owned_candidates(root: Path) -> list[Path]:
-    """Files harden-ci may have written earlier: top-level workflows and companions."""
-    candidates: list[Path] = []
-    if root.is_dir():
-        candidates += [p for p in sorted(root.iterdir()) if p.suffix in _OWNED_SUFFIXES]
-    companions = root / COMPANION_DIR
-    if companions.is_dir() and not companions.is_symlink():
-        candidates += sorted(companions.iterdir())
-    return [p for p in candidates if p.is_file() and not p.is_symlink()]
 
 
 def _atomic_write(path: Path, text: str) -> None:
