@@ -8,7 +8,6 @@ Regenerate the golden files after an intended change with
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import jsonschema
 import pytest
 from click.testing import CliRunner
+from helpers import assert_golden
 
 from harden_ci.cli import cli
 from harden_ci.model import parse_spec
@@ -28,23 +28,10 @@ from harden_ci.report.facts import iter_jobs, plan_workflows, secrets_of, tools_
 from harden_ci.report.scorecard import slsa_level
 
 ROOT = Path(__file__).resolve().parent.parent
-GOLDEN = Path(__file__).resolve().parent / "golden"
 SCHEMA = json.loads((ROOT / "docs" / "explain-schema.json").read_text("utf-8"))
 EXAMPLES = ("minimal", "learnhub")
 SCORECARD_CHECKS = ["Token-Permissions", "Pinned-Dependencies", "Dangerous-Workflow", "SAST",
                     "Signed-Releases", "SBOM", "CI-Tests"]
-
-
-def assert_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        return
-    assert path.is_file(), f"{name} is missing: run UPDATE_GOLDEN=1 pytest {Path(__file__).name}"
-    assert text == path.read_text("utf-8"), (
-        f"{name} differs from a fresh run; if the change is intended, run "
-        f"UPDATE_GOLDEN=1 pytest tests/test_explain.py tests/test_graph.py and review the diff")
 
 
 def run_cli(monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str, str]:

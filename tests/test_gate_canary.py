@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import os
-import subprocess
-import sys
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -19,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from helpers import gate_invoke, gate_process
 
-from harden_ci.cli import cli as cli_group
 from harden_ci.errors import SpecError
 from harden_ci.gates import canary_report
 from harden_ci.gates.canary_analysis import Selectors, analyze, analyze_over_bake
@@ -294,22 +290,12 @@ def test_the_last_round_of_the_bake_decides(prom: _FakeProm) -> None:
 
 # --- the CLI ----------------------------------------------------------------------------------
 
-def _cli(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "harden_ci", "gate", *args], cwd=cwd,
-                          env={**os.environ, **(env or {})}, capture_output=True, text=True,
-                          encoding="utf-8", timeout=60, check=False)
-
-
-def _invoke(*args: str, env: dict[str, str] | None = None) -> Result:
-    return CliRunner().invoke(cli_group, ["gate", *args], env=env, catch_exceptions=False)
-
-
 RULES_JSON = '{"error_rate": 0.01, "p95_ms": 300, "cost_regression": 0.1}'
 
 
 def test_cli_promote_writes_the_summary_and_the_report(prom: _FakeProm, tmp_path: Path) -> None:
     step = tmp_path / "step.md"
-    result = _cli(tmp_path, "canary-analyze", "--step", "5", "--cost-metric", "llm_cost_usd_total",
+    result = gate_process(tmp_path, "canary-analyze", "--step", "5", "--cost-metric", "llm_cost_usd_total",
                   "--report", "canary.json",
                   env={"HARDEN_CI_PROMETHEUS_URL": prom.url, "HARDEN_CI_CANARY_ROLLBACK_ON": RULES_JSON,
                        "GITHUB_STEP_SUMMARY": str(step), "HARDEN_CI_PROMETHEUS_TOKEN": "s3cret"})
@@ -327,12 +313,12 @@ def test_cli_promote_writes_the_summary_and_the_report(prom: _FakeProm, tmp_path
 
 def test_cli_rollback_and_no_data_exit_1(prom: _FakeProm, tmp_path: Path) -> None:
     prom.answers[PROMQL["p95_ms"]["canary"]] = "0.9"
-    rolled = _cli(tmp_path, "canary-analyze", "--prometheus", prom.url, "--report", "r.json")
+    rolled = gate_process(tmp_path, "canary-analyze", "--prometheus", prom.url, "--report", "r.json")
     assert rolled.returncode == 1
     assert "- canary p95 900 ms > 300 ms (p95_ms)" in rolled.stdout
     assert json.loads((tmp_path / "r.json").read_text("utf-8"))["decision"] == "rollback"
     prom.answers[PROMQL["p95_ms"]["canary"]] = None
-    empty = _invoke("canary-analyze", "--prometheus", prom.url)
+    empty = gate_invoke("canary-analyze", "--prometheus", prom.url)
     assert empty.exit_code == 1
     assert "ROLLBACK (no data: failing safe)" in empty.stdout
     assert "no data for p95_ms: canary: no data in the last 5m" in empty.stdout
@@ -347,7 +333,7 @@ def test_cli_rollback_and_no_data_exit_1(prom: _FakeProm, tmp_path: Path) -> Non
     (["--prometheus", "http://127.0.0.1:9", "--bake", "ten minutes"], "--bake"),
 ])
 def test_cli_bad_input_exits_2(args: list[str], words: str) -> None:
-    result = _invoke("canary-analyze", *args)
+    result = gate_invoke("canary-analyze", *args)
     assert result.exit_code == 2 and words in result.stderr, result.output
 
 
@@ -393,14 +379,15 @@ def test_flag_set_refuses(flags: Path, flag: str, percent: int, variants: tuple[
 
 
 def test_flag_set_cli(flags: Path) -> None:
-    done = _cli(flags.parent, "flag-set", "--file", "flags.json", "--flag", "new-checkout", "--percent", "5")
+    done = gate_process(flags.parent, "flag-set", "--file", "flags.json", "--flag", "new-checkout",
+                        "--percent", "5")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "new-checkout: on 5% / off 95% in flags.json"
-    refused = _invoke("flag-set", "--file", str(flags), "--flag", "staff-only", "--percent", "5")
+    refused = gate_invoke("flag-set", "--file", str(flags), "--flag", "staff-only", "--percent", "5")
     assert refused.exit_code == 2 and "will not overwrite" in refused.stderr
     broken = flags.parent / "broken.json"
     broken.write_text("{", "utf-8")
-    assert _invoke("flag-set", "--file", str(broken), "--flag", "x", "--percent", "5").exit_code == 2
+    assert gate_invoke("flag-set", "--file", str(broken), "--flag", "x", "--percent", "5").exit_code == 2
 
 
 @pytest.mark.parametrize("share, decision", [("0.04", "promote"), ("0.3", "rollback")])

@@ -20,9 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from helpers import gate_invoke, gate_process
 
-from harden_ci.cli import cli as cli_group
 from harden_ci.errors import SpecError
 from harden_ci.gates import soak_budgets, soak_k6, soak_report
 from harden_ci.model.delivery import Budgets
@@ -308,21 +307,10 @@ def test_a_journey_with_no_requests_fails_but_an_unused_kind_does_not() -> None:
 
 # --- the CLI ----------------------------------------------------------------------------------
 
-def _cli(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "harden_ci", "gate", *args], cwd=cwd,
-                          env={**os.environ, **(env or {})}, capture_output=True, text=True,
-                          encoding="utf-8", timeout=60, check=False)
-
-
-def _invoke(*args: str, env: dict[str, str] | None = None) -> Result:
-    """In process (fast), from the current directory; exit codes as the real CLI's."""
-    return CliRunner().invoke(cli_group, ["gate", *args], env=env, catch_exceptions=False)
-
-
 def _prepared(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, summary: dict[str, Any]) -> Path:
     monkeypatch.chdir(tmp_path)
     budgets = json.dumps(CAPTURED_BUDGETS.model_dump(exclude_none=True))
-    result = _invoke("soak-thresholds", "--script", str(JOURNEY), "--budgets", budgets,
+    result = gate_invoke("soak-thresholds", "--script", str(JOURNEY), "--budgets", budgets,
                      "--duration", "2s", "--vus", "2", "--out-dir", "out")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out" / "soak.js").is_file()
@@ -334,7 +322,7 @@ def test_soak_report_exit_codes_and_files(tmp_path: Path, monkeypatch: pytest.Mo
     summary = json.loads(SUMMARY.read_text("utf-8"))
     out = _prepared(tmp_path, monkeypatch, summary)
     step = tmp_path / "step.md"
-    passed = _cli(tmp_path, "soak-report", "--out-dir", "out", "--k6-exit-code", "0",
+    passed = gate_process(tmp_path, "soak-report", "--out-dir", "out", "--k6-exit-code", "0",
                   env={"GITHUB_STEP_SUMMARY": str(step)})
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert json.loads((out / "soak-report.json").read_text("utf-8"))["verdict"] == "pass"
@@ -343,7 +331,7 @@ def test_soak_report_exit_codes_and_files(tmp_path: Path, monkeypatch: pytest.Mo
     summary["metrics"]["http_req_duration{journey:journey,kind:api,phase:steady}"]["thresholds"][
         "p(95)<=300"] = True
     (out / "k6-summary.json").write_text(json.dumps(summary), "utf-8")
-    failed = _cli(tmp_path, "soak-report", "--out-dir", "out", env={"HARDEN_CI_K6_EXIT_CODE": "99"})
+    failed = gate_process(tmp_path, "soak-report", "--out-dir", "out", env={"HARDEN_CI_K6_EXIT_CODE": "99"})
     assert failed.returncode == 1
     assert "### Soak: FAIL" in (out / "soak-report.md").read_text("utf-8")
 
@@ -351,18 +339,19 @@ def test_soak_report_exit_codes_and_files(tmp_path: Path, monkeypatch: pytest.Mo
 def test_soak_report_without_a_plan_or_summary_is_bad_input(tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    result = _invoke("soak-report", "--out-dir", "nowhere")
+    result = gate_invoke("soak-report", "--out-dir", "nowhere")
     assert result.exit_code == 2 and "soak-thresholds" in result.stderr
     out = _prepared(tmp_path, monkeypatch, {})
     (out / "k6-summary.json").unlink()
-    assert _invoke("soak-report", "--out-dir", "out").exit_code == 2
-    assert _invoke("soak-report", "--out-dir", "out", "--k6-exit-code", "107").exit_code == 1
+    assert gate_invoke("soak-report", "--out-dir", "out").exit_code == 2
+    assert gate_invoke("soak-report", "--out-dir", "out", "--k6-exit-code", "107").exit_code == 1
 
 
 def test_bad_budgets_and_missing_scripts_exit_2(tmp_path: Path) -> None:
-    bad = _cli(tmp_path, "soak-thresholds", "--script", str(JOURNEY), "--budgets", '{"error_rate": 5}')
+    bad = gate_process(tmp_path, "soak-thresholds", "--script", str(JOURNEY),
+                       "--budgets", '{"error_rate": 5}')
     assert bad.returncode == 2 and "error_rate" in bad.stderr and "Traceback" not in bad.stderr
-    missing = _invoke("soak-thresholds", "--script", str(tmp_path / "none.js"))
+    missing = gate_invoke("soak-thresholds", "--script", str(tmp_path / "none.js"))
     assert missing.exit_code == 2 and "does not exist" in missing.stderr
 
 

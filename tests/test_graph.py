@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import assert_golden
 
 from harden_ci.cli import cli
 from harden_ci.pipeline import load
@@ -23,21 +24,8 @@ from harden_ci.report.facts import plan_workflows
 from harden_ci.report.graph import dot, mermaid
 
 ROOT = Path(__file__).resolve().parent.parent
-GOLDEN = Path(__file__).resolve().parent / "golden"
 EXAMPLES = ("minimal", "learnhub")
 SUFFIX = {"mermaid": "mmd", "dot": "dot"}
-
-
-def assert_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        return
-    assert path.is_file(), f"{name} is missing: run UPDATE_GOLDEN=1 pytest {Path(__file__).name}"
-    assert text == path.read_text("utf-8"), (
-        f"{name} differs from a fresh run; if the change is intended, run "
-        "UPDATE_GOLDEN=1 pytest tests/test_graph.py and review the diff")
 
 
 def workflows(example: str) -> list[Workflow]:
