@@ -1,5 +1,6 @@
 """The `harden-ci` entry point: answer a clean `check`, or a `render` with nothing to do,
-before importing anything heavy, then hand over to the click CLI."""
+before importing anything heavy, then hand over to the click CLI (for `render`, `check`
+and `validate`, with the lean start-up of harden_ci.startup)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,13 @@ def main() -> None:
         if answer is not None:
             print(answer)
             sys.exit(0)
+    from harden_ci import startup
+
+    if startup.lean(args):
+        startup.prepare()
+        from harden_ci.cli import main as cli_main
+
+        startup.run_then_exit(cli_main)
     from harden_ci.cli import main as cli_main
 
     cli_main()

@@ -1,9 +1,15 @@
-"""`harden-ci check` and `render` without rendering, for the common case: nothing changed.
+"""`harden-ci check` and `render` without rendering, for the common case: nothing changed
+since this machine last rendered the spec.
 
-Standard library only: it reads the spec's bytes and the generated files, and compares
-the digests each file carries (see `harden_ci.fingerprint`). It answers only when every
-digest matches; anything else — a hand edit, a spec edit, a missing or extra file, an
-option it does not know, an unreadable file — returns None and the full verb runs.
+Standard library only. The only evidence it accepts is the local render record
+(`harden_ci.render_cache`): the SHA-256 of every file a real render with exactly these
+inputs (harden-ci's rendering code and data, the spec's name and bytes) produced. It
+answers only when the marked files in the output folder are exactly those files, byte for
+byte. The stamps a file carries about itself are never trusted: editing a file and
+recomputing its digests, or copying a marker into a new workflow, changes its bytes or the
+set of marked files, so the full verb runs. Without a record (a new spec, a new harden-ci,
+CI, HARDEN_CI_NO_CACHE=1) and on anything else (an option it does not know, an unreadable
+file) it returns None and the full verb runs.
 
 For `render` this is make's "nothing to do": the files on disk are byte for byte what a
 render would write, so the writer would touch none of them. The full render prints the
@@ -12,15 +18,15 @@ same words in that case.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-from harden_ci.fingerprint import DIGEST_PREFIX, body_digest, files_digest, inputs_digest
+from harden_ci import render_cache
+from harden_ci.errors import SpecError
+from harden_ci.fingerprint import inputs_digest
 from harden_ci.layout import owned_candidates
-from harden_ci.marker import MARKER_PREFIX, header
+from harden_ci.marker import MARKER_PREFIX
+from harden_ci.regular_file import MAX_SPEC_BYTES, read_regular_file
 
-_DIGEST = re.compile(DIGEST_PREFIX + r" inputs=([0-9a-f]{32}) files=([0-9a-f]{32}) "
-                     r"body=([0-9a-f]{32})\n")
 # Flags that do not change what an up-to-date answer says, per verb (`render --dry-run`
 # of unchanged files prints the same line as `render`).
 _RENDER_FLAGS = frozenset({"--dry-run"})
@@ -47,43 +53,36 @@ def _parse_args(args: list[str], flags: frozenset[str] = frozenset()) -> tuple[P
     return spec_path, out_path
 
 
-def _generated_files(out: Path) -> dict[str, str] | None:
+def _marked_files(out: Path) -> dict[str, bytes] | None:
+    """Every file in the folder that carries harden-ci's marker, as bytes."""
     try:
         files = {}
         for path in owned_candidates(out):
-            text = path.read_text("utf-8")
-            if text.startswith(MARKER_PREFIX):
-                files[path.relative_to(out).as_posix()] = text
+            data = path.read_bytes()
+            if data.startswith(MARKER_PREFIX.encode()):
+                files[path.relative_to(out).as_posix()] = data
         return files
-    except (OSError, UnicodeDecodeError):
+    except OSError:
         return None
 
 
 def up_to_date(spec_path: Path, out: Path) -> int | None:
     """How many files a render would leave untouched, when the folder certainly equals a
-    fresh render of the spec; None when unsure."""
+    render of the spec recorded on this machine; None when unsure."""
+    if not render_cache.enabled():
+        return None
     try:
-        spec_bytes = spec_path.read_bytes()
-    except OSError:
+        spec_bytes = read_regular_file(spec_path, MAX_SPEC_BYTES)
+    except SpecError:
         return None
-    files = _generated_files(out)
-    if not files:
+    expected = render_cache.lookup(inputs_digest(spec_path.name, spec_bytes))
+    if expected is None:
         return None
-    expected_inputs = inputs_digest(spec_path.name, spec_bytes)
-    expected_files = files_digest(list(files))
-    expected_header = header(spec_path.name)
-    for text in files.values():
-        if not text.startswith(expected_header):
-            return None
-        header_end = len(expected_header)
-        match = _DIGEST.match(text, header_end)
-        if match is None:
-            return None
-        inputs, names, body = match.groups()
-        if inputs != expected_inputs or names != expected_files:
-            return None
-        if body != body_digest(text[match.end():]):
-            return None
+    files = _marked_files(out)
+    if files is None or set(files) != set(expected):
+        return None
+    if any(render_cache.file_digest(data) != expected[name] for name, data in files.items()):
+        return None
     return len(files)
 
 
@@ -107,6 +106,12 @@ def fast_check(args: list[str]) -> str | None:
     return f"{out}: matches {spec_path} ({count} files)"
 
 
+def up_to_date_message(out: Path, count: int) -> str:
+    """What `render` says when every file already matches: where, how many, and that it
+    wrote nothing (the full render says the same)."""
+    return f"{out}: up to date, nothing written ({count} files already current)"
+
+
 def fast_render(args: list[str]) -> str | None:
     """The "up to date" message when a render would change nothing; None when unsure
     (the full render then runs, and writes whatever differs)."""
@@ -114,5 +119,4 @@ def fast_render(args: list[str]) -> str | None:
     if answer is None:
         return None
     _, out, count = answer
-    # The same words as render_cmd when its write plan is empty.
-    return f"{out}: up to date ({count} files)"
+    return up_to_date_message(out, count)

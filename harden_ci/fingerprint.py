@@ -1,11 +1,11 @@
-"""Digests that let `check` answer without rendering (standard library only).
+"""The digests stamped on the second line of every generated file (standard library only).
 
-Every generated file carries, on its second line, the digest of what it was rendered from
-(harden-ci's own code, templates and data, plus the spec's bytes), the digest of the set
-of files that render produced, and the digest of its own body. When all of them still
-match, the output on disk is exactly what a render would produce; any mismatch (a hand
-edit, a spec change, a new harden-ci, a missing or extra file) sends `check` down the full
-render-and-diff path. So the fast answer is never a false "clean".
+Each file carries the digest of what it was rendered from (harden-ci's own code, templates
+and data, plus the spec's name and bytes), the digest of the set of files that render
+produced, and the digest of its own body. They are labels, not proof: anyone who edits a
+file can recompute them. The writer reads them to tell harden-ci's files from look-alikes
+(harden_ci.marker.owner); `check` compares with a fresh render, and its fast path with a
+render recorded outside the repository (harden_ci.render_cache), keyed by `inputs_digest`.
 """
 
 from __future__ import annotations
@@ -54,8 +54,11 @@ def code_fingerprint() -> str:
     return _digest(*parts)
 
 
-def inputs_digest(spec_file: str, spec_bytes: bytes) -> str:
-    return _digest(code_fingerprint().encode(), spec_file.encode(), spec_bytes)
+def inputs_digest(spec_file: str, spec_bytes: bytes, *files: str) -> str:
+    """The digest of everything a render reads: harden-ci's code, the spec, and the digests
+    of the repository files the spec names (the `harden_ci.wheel`), so a new wheel is drift."""
+    return _digest(code_fingerprint().encode(), spec_file.encode(), spec_bytes,
+                   *(f.encode() for f in files))
 
 
 def files_digest(names: list[str]) -> str:

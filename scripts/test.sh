@@ -40,8 +40,8 @@ fi
 export HARDEN_CI_CHECKOV="$CHECKOV_VENV/bin/checkov"
 
 # Debian packages the tests run for real: prometheus and promtool (the canary analysis,
-# tests/test_canary_real_prometheus.py) and jq (the generated scripts that use it, as the
-# hosted runners do). Prometheus's install script would start a system daemon on :9090
+# tests/test_canary_real_prometheus.py), jq (the generated scripts that use it, as the
+# hosted runners do), and Go and Cargo for the act fixtures. Prometheus's install script would start a system daemon on :9090
 # (the tests run their own, on a free port); a policy-rc.d that exists only for the
 # install keeps apt from starting it, with or without systemd.
 apt_install() {
@@ -69,6 +69,10 @@ if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2
   packages+=(prometheus)
 fi
 command -v jq >/dev/null 2>&1 || packages+=(jq)
+# The act fixtures build and test a Go and a Rust project with the host's toolchains
+# (tests/test_act_pipelines.py); Debian's packages where the machine has none.
+command -v go >/dev/null 2>&1 || packages+=(golang-go)
+command -v cargo >/dev/null 2>&1 || packages+=(cargo)
 if ((${#packages[@]})); then
   step "apt-get install ${packages[*]} (for the tests)"
   apt_install "${packages[@]}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -39,3 +40,39 @@ def gate_process(cwd: Path, *args: str, env: dict[str, str] | None = None,
 def gate_invoke(*args: str, env: dict[str, str] | None = None) -> Result:
     """In process (fast), from the current directory; exit codes as the real CLI's."""
     return CliRunner().invoke(cli_group, ["gate", *args], env=env, catch_exceptions=False)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def build_wheel(tmp_path: Path) -> Path:
+    """Build harden-ci's wheel from a copy of the tree (no build/ or egg-info lands in the
+    repository): offline from the installed backend first, else with the backend's own
+    requirements from the package index."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        if (ROOT / name).is_file():
+            shutil.copy2(ROOT / name, src / name)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    shutil.copytree(ROOT / "harden_ci", src / "harden_ci", ignore=ignore)
+    shutil.copytree(ROOT / "templates", src / "templates", ignore=ignore)
+    dist = tmp_path / "dist"
+    attempts = [
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist)],
+        [sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "--no-build-isolation",
+         "-w", str(dist)],
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist)],
+    ]
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSAFEPATH")}
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    log = []
+    for args in attempts:
+        result = subprocess.run(args, cwd=src, env=env, capture_output=True, text=True,
+                                timeout=900, check=False)
+        wheels = sorted(dist.glob("harden_ci-*.whl"))
+        if result.returncode == 0 and wheels:
+            return wheels[0]
+        log.append(f"$ {' '.join(args[1:])}\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    raise AssertionError("could not build a wheel:\n" + "\n".join(log))

@@ -1,5 +1,5 @@
 """Static matrices, expanded the way GitHub expands them: one job per `include` row, with
-every `${{ matrix.KEY }}` replaced by the row's value.
+every `${{ matrix.KEY }}` replaced by the row's value ('' for a key the row leaves out).
 
 The release workflow publishes every image from one matrix job; the security facts and the
 script tests reason about one image at a time, so they read its legs, not its template.
@@ -33,8 +33,9 @@ def substitute(node: Any, row: dict[str, Any]) -> Any:
     if isinstance(node, list):
         return [substitute(value, row) for value in node]
     if isinstance(node, str):
+        # A key the row lacks reads as null, which renders as '' (GitHub's expressions).
         return _MATRIX_REF.sub(lambda m: _as_text(row[m.group(1)]) if m.group(1) in row
-                               else m.group(0), node)
+                               else "", node)
     return node
 
 

@@ -24,9 +24,10 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -75,35 +76,65 @@ class Track:
     cost_per_request: float  # US dollars
 
 
-def _counter(lines: list[str], name: str, labels: str, per_s: float, times: range) -> None:
-    start = times.start
-    lines.extend(f"{name}{{{labels}}} {per_s * (t - start)!r} {t}" for t in times)
+Plan = Track | Callable[[int], Track]
+"""A steady track, or what it serves at each moment (seconds from `now`, negative in the past)."""
 
 
-def openmetrics(tracks: Mapping[str, Track], now: float, before_s: int = 900,
+def _at(plan: Plan, offset: int) -> Track:
+    return plan(offset) if callable(plan) else plan
+
+
+def _counter(lines: list[str], name: str, labels: str, per_s: Callable[[int], float],
+             times: range, now: int) -> None:
+    """A counter growing at `per_s(offset)` in each STEP_S, sampled at every time."""
+    total = 0.0
+    for t in times:
+        lines.append(f"{name}{{{labels}}} {total!r} {t}")
+        total += per_s(t - now) * STEP_S
+
+
+def openmetrics(tracks: Mapping[str, Plan], now: float, before_s: int = 900,
                 after_s: int = 900) -> str:
-    """OpenMetrics text of every track's series, sampled every STEP_S around `now`."""
-    first = int(now - before_s) // STEP_S * STEP_S
-    times = range(first, int(now + after_s) + 1, STEP_S)
+    """OpenMetrics text of every track's series, sampled every STEP_S around `now`.
+
+    The rate a sample adds is the one of the STEP_S after it, so a track that changes at an
+    offset that is a multiple of STEP_S changes exactly there."""
+    at = int(now) // STEP_S * STEP_S
+    first = (at - before_s) // STEP_S * STEP_S
+    times = range(first, at + after_s + 1, STEP_S)
     lines = ["# TYPE http_requests counter"]
-    for track, spec in tracks.items():
-        for status, share in (("200", 1 - spec.error_share), ("500", spec.error_share)):
-            if share == 0:
+    for track, plan in tracks.items():
+        for status in ("200", "500"):
+            if status == "500" and all(_at(plan, t - at).error_share == 0 for t in times):
                 continue  # a status never answered has no series, as client libraries export it
-            _counter(lines, "http_requests_total", f'track="{track}",status="{status}"',
-                     spec.requests_per_s * share, times)
+
+            def rate(offset: int, plan: Plan = plan, status: str = status) -> float:
+                spec = _at(plan, offset)
+                share = spec.error_share if status == "500" else 1 - spec.error_share
+                return spec.requests_per_s * share
+
+            _counter(lines, "http_requests_total", f'track="{track}",status="{status}"', rate, times, at)
     # A histogram's samples of one timestamp belong together (one OpenMetrics MetricPoint).
     lines.append("# TYPE http_request_duration_seconds histogram")
-    for track, spec in tracks.items():
+    for track, plan in tracks.items():
+        bounds = [le for le, _ in _at(plan, 0).latency]
+        totals = dict.fromkeys(bounds, 0.0)
+        served = 0.0
         for t in times:
-            served = spec.requests_per_s * (t - first)
             lines.extend(f'http_request_duration_seconds_bucket{{track="{track}",le="{le}"}} '
-                         f"{served * share!r} {t}" for le, share in spec.latency)
+                         f"{totals[le]!r} {t}" for le in bounds)
             lines.append(f'http_request_duration_seconds_count{{track="{track}"}} {served!r} {t}')
+            spec = _at(plan, t - at)
+            for le, share in spec.latency:
+                totals[le] += spec.requests_per_s * share * STEP_S
+            served += spec.requests_per_s * STEP_S
     lines.append("# TYPE llm_cost_usd counter")
-    for track, spec in tracks.items():
-        _counter(lines, "llm_cost_usd_total", f'track="{track}"',
-                 spec.requests_per_s * spec.cost_per_request, times)
+    for track, plan in tracks.items():
+        def cost(offset: int, plan: Plan = plan) -> float:
+            spec = _at(plan, offset)
+            return spec.requests_per_s * spec.cost_per_request
+
+        _counter(lines, "llm_cost_usd_total", f'track="{track}"', cost, times, at)
     lines.append("# EOF")
     return "\n".join(lines) + "\n"
 
@@ -175,3 +206,30 @@ class PrometheusServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
+
+
+def servers_fixture(scenarios: Mapping[str, Mapping[str, Plan]], now: Callable[[], float]) -> Any:
+    """A module-scoped fixture: scenario → the URL of a Prometheus holding it, each started
+    on first use and stopped with the module. `now` is read when a server starts: the
+    data's "now" must be the module's, not the import's (a long suite reaches these
+    tests many minutes after it imported them)."""
+
+    @pytest.fixture(scope="module")
+    def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], str]]:
+        binaries = require_binaries()
+        servers: dict[str, PrometheusServer] = {}
+
+        def url(scenario: str) -> str:
+            if scenario not in servers:
+                workdir = tmp_path_factory.mktemp(scenario.replace(" ", "-"))
+                servers[scenario] = PrometheusServer.start(
+                    binaries, openmetrics(scenarios[scenario], now()), workdir)
+            return servers[scenario].url
+
+        try:
+            yield url
+        finally:
+            for server in servers.values():
+                server.stop()
+
+    return prometheus

@@ -42,11 +42,13 @@ import yaml
 from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
+from harden_ci import __version__ as _HARDEN_CI_VERSION
 from harden_ci.model import base as _base
 from harden_ci.model import cron as _cron
 from harden_ci.model import delivery as _delivery
 from harden_ci.model import environments as _environments_model
 from harden_ci.model import gates as _gates
+from harden_ci.model import managers as _managers
 from harden_ci.model import runners as _runners
 from harden_ci.model import services as _services
 from harden_ci.model import types as _types
@@ -67,6 +69,8 @@ def choices(model: type[BaseModel], field: str) -> tuple[Any, ...]:
 
 LANGUAGES: tuple[str, ...] = choices(_services.Service, "language")
 SEVERITIES: tuple[str, ...] = choices(_gates.IacLint, "fail_on")
+# Read at import: `_services` is rebound to the service strategy below.
+STAGE_JOBS: tuple[str, ...] = typing.get_args(_services.StageJob)
 
 Path_ = tuple[str | int, ...]
 SpecDict = dict[str, Any]
@@ -442,7 +446,16 @@ def projects() -> st.SearchStrategy[SpecDict]:
         optional={"default_branch": branches(), "registry": _maybe_null(registries()),
                   "runner": runners(), "code_scanning": st.booleans(),
                   "runners": runner_classes(),
-                  "shared_paths": st.lists(repo_paths(), max_size=3)},
+                  "shared_paths": st.lists(repo_paths(), max_size=3),
+                  "release": st.one_of(
+                      fields(optional={"trigger": st.just("branch"),
+                                       "checks_timeout": st.sampled_from(("90m", 60, "6h"))}),
+                      fields({"trigger": st.just("tags")}, optional={
+                          "tags": st.lists(st.sampled_from(("v*", "release-[0-9]*", "v**",
+                                                            "a+b", "x/y?")), max_size=3),
+                          "checks_timeout": st.integers(1, 6 * 3600)})),
+                  "timeouts": st.dictionaries(st.sampled_from(STAGE_JOBS),
+                                              st.integers(1, 360), max_size=3)},
     )
 
 
@@ -466,6 +479,58 @@ _SERVICE_OPTIONAL = fields(optional={
 })
 
 
+_STAGES = st.one_of(st.sampled_from(("build", "runtime", "on", "A._-1")),
+                   st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,20}", fullmatch=True))
+_IMAGE_PART = st.from_regex(r"[a-z0-9]{1,6}([._-][a-z0-9]{1,6}){0,2}", fullmatch=True)
+_BUILD_ARG_VALUES = st.one_of(
+    st.sampled_from(("", "1", "on", "null", "a b", "x=y", "'\"", "#")),
+    hostile_text(max_size=500).map(lambda v: v.replace("\r", " ").replace("\n", " ")))
+_DOCKER = fields(optional={
+    "context": repo_paths(),
+    "target": _maybe_null(_STAGES),
+    "args": st.dictionaries(st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,20}", fullmatch=True),
+                            _BUILD_ARG_VALUES, max_size=3),
+    "secrets": st.lists(secret_names(), max_size=3, unique=True),
+    "platforms": st.lists(st.sampled_from(tuple(
+        "linux/" + arch for arch in ("amd64", "arm64", "arm/v6", "arm/v7", "386", "ppc64le",
+                                     "s390x", "riscv64"))), max_size=3, unique=True),
+    "image": _maybe_null(st.lists(_IMAGE_PART, min_size=1, max_size=3).map("/".join)),
+})
+# The files each language's setup takes as `version_file` (the model's own table).
+_VERSION_FILES: dict[str, tuple[str, ...]] = _services._VERSION_FILES
+_FOLDERS = st.sampled_from(("", "", "svc/", "a b/", "@scope/pkg/"))
+_UNKNOWN_LOCKFILES = st.sampled_from(("deps.lock", "lock/all.txt", "x.lock"))
+
+
+@st.composite
+def toolchains(draw: st.DrawFn, language: str, manager_p: float = 0.5) -> SpecDict:
+    """What a service (or workspace) of `language` may say about its toolchain: a package
+    manager of that language, its lockfile (or one whose name tells no manager), and a
+    version or a version file, never both."""
+    out: SpecDict = {}
+    managers = sorted(name for name, m in _managers.MANAGERS.items() if m.language == language)
+    manager = draw(st.sampled_from(managers)) if managers and present(draw, manager_p) \
+        else None
+    if manager is not None:
+        out["package_manager"] = manager
+    if managers and present(draw, 0.4):
+        if present(draw, 0.2):
+            out["lockfile"] = draw(_UNKNOWN_LOCKFILES)
+        else:
+            named = manager or draw(st.sampled_from(managers))
+            lockfile = _managers.MANAGERS[named].lockfile
+            if named == "pip" and present(draw, 0.5):
+                lockfile = "requirements-dev.txt"
+            out["lockfile"] = draw(_FOLDERS) + lockfile
+    if language in _VERSION_FILES and present(draw, 0.3):
+        # rustup reads the toolchain file from the service's folder or above: the root
+        folder = "" if language == "rust" else draw(_FOLDERS)
+        out["version_file"] = folder + draw(st.sampled_from(_VERSION_FILES[language]))
+    elif present(draw):
+        out["version"] = draw(text_field())
+    return out
+
+
 @st.composite
 def _services(draw: st.DrawFn) -> SpecDict:
     language = draw(st.sampled_from((*LANGUAGES, None)))  # None: container-only
@@ -476,17 +541,104 @@ def _services(draw: st.DrawFn) -> SpecDict:
         service["dockerfile"] = draw(repo_paths())
     elif present(draw):
         service["dockerfile"] = draw(_maybe_null(repo_paths()))
+    if service.get("dockerfile") and present(draw, 0.5):
+        service["docker"] = draw(_DOCKER)
+    if language is not None and language != "custom":
+        service.update(draw(toolchains(language)))
+    elif language == "custom" and present(draw):
+        service["version"] = draw(text_field())
     if language is not None:
-        for key in ("version", "install", "test"):
+        for key in ("install", "test"):
             if present(draw):
-                service[key] = draw(text_field() if key == "version" else command_field())
+                service[key] = draw(command_field())
     if language == "custom":
         if "test" not in service:
             service["test"] = draw(command_field())
         if present(draw):
             service["setup"] = draw(command_field())
+    if language is not None:
+        for key in ("lint", "typecheck"):
+            if present(draw, 0.3):
+                service[key] = draw(command_field())
+        if present(draw, 0.3):
+            service["timeout_minutes"] = draw(st.one_of(st.sampled_from((1, 30, 360)),
+                                                        st.integers(1, 360)))
+        if present(draw, 0.3):
+            service["test_environment"] = draw(unit_environments())
     service.update(draw(_SERVICE_OPTIONAL))
     return service
+
+
+_HEALTH = st.one_of(st.sampled_from(("pg_isready -U postgres", "redis-cli ping", "a")),
+                    st.from_regex(r"[A-Za-z0-9 _./:=@,+%-]{1,40}", fullmatch=True))
+_ENV_VALUES = st.one_of(st.sampled_from(("", "on", "null", "redis://localhost:6379/0", "'\"")),
+                        hostile_text(max_size=300))
+
+
+@st.composite
+def unit_environments(draw: st.DrawFn) -> SpecDict:
+    """`test_environment`: containers with distinct runner ports, env, vars and secrets,
+    no name in two of env, vars and secrets."""
+    out: SpecDict = {}
+    if present(draw, 0.6):
+        ports = draw(st.lists(st.integers(1, 65535), max_size=4, unique=True))
+        containers: SpecDict = {}
+        for name in draw(st.lists(names(), max_size=3, unique=True)):
+            box: SpecDict = {"image": draw(digest_images())}
+            mine, ports = ports[:2], ports[2:]
+            if mine:
+                box["ports"] = [p if present(draw, 0.5) else f"{p}:{draw(st.integers(1, 65535))}"
+                                for p in mine]
+            if present(draw, 0.5):
+                box["env"] = draw(st.dictionaries(secret_names(), _ENV_VALUES, max_size=2))
+            if present(draw, 0.5):
+                box["health"] = draw(_HEALTH)
+            containers[name] = box
+        out["services"] = containers
+    taken = draw(st.lists(secret_names(), max_size=6, unique=True))
+    env, variables, secrets = taken[:2], taken[2:4], taken[4:]
+    if env or present(draw, 0.2):
+        out["env"] = {name: draw(_ENV_VALUES) for name in env}
+    if variables or present(draw, 0.2):
+        out["vars"] = variables
+    if secrets or present(draw, 0.2):
+        out["secrets"] = secrets
+    return out
+
+
+@st.composite
+def workspaces(draw: st.DrawFn) -> SpecDict:
+    """One entry of `workspaces:`: a language (never custom), its toolchain settings."""
+    # node and python twice: most monorepos, and most of the package managers
+    language = draw(st.sampled_from(tuple(lang for lang in (*LANGUAGES, "node", "python")
+                                          if lang != "custom")))
+    workspace: SpecDict = {"language": language}
+    if present(draw, 0.5):
+        workspace["path"] = draw(st.sampled_from((".", "packages", "./mono/", "a b")))
+    workspace.update(draw(toolchains(language, manager_p=0.8)))
+    if present(draw, 0.5):
+        workspace["install"] = draw(command_field())
+    if present(draw, 0.5):
+        workspace["watch"] = draw(st.lists(repo_paths(), max_size=2))
+    return workspace
+
+
+@st.composite
+def members(draw: st.DrawFn, workspace_name: str, workspace: SpecDict) -> SpecDict:
+    """A service of a workspace: under its folder, setting nothing the workspace decides
+    (the language at most, the same)."""
+    member: SpecDict = {"workspace": workspace_name}
+    if present(draw, 0.3):
+        member["language"] = workspace["language"]
+    root = workspace.get("path", ".")
+    if present(draw, 0.5):
+        member["test"] = draw(command_field())
+    if present(draw, 0.3):
+        member["dockerfile"] = draw(repo_paths())
+    member.update(draw(_SERVICE_OPTIONAL))
+    if root != ".":  # a member's folder lies under its workspace's
+        member["path"] = root + "/" + member.get("path", "svc")
+    return member
 
 
 @functools.cache
@@ -538,11 +690,31 @@ _SECRET_SCAN = fields(optional={
     "tool": st.sampled_from(choices(_gates.SecretScan, "tool")),
     "allowlist": _maybe_null(repo_paths()),
 })
-_IAC_LINT = fields(optional={
+_IAC_LINT_PARTS = fields(optional={
     "terraform": repo_paths(), "kubernetes": repo_paths(), "helm": _maybe_null(repo_paths()),
-    "dockerfiles": st.booleans(), "workflows": st.booleans(),
+    "dockerfiles": st.booleans(), "workflows": st.sampled_from((True, False, "all")),
     "fail_on": st.sampled_from(SEVERITIES),
+    "hadolint_ignore": st.lists(st.from_regex(r"(DL|SC)[0-9]{4}", fullmatch=True),
+                                max_size=3),
+    "hadolint_config": _maybe_null(repo_paths()),
 })
+
+
+@st.composite
+def _iac_lints(draw: st.DrawFn) -> SpecDict:
+    """`gates.iac_lint`, with checkov baselines only for the folders it scans."""
+    lint = draw(_IAC_LINT_PARTS)
+    targets = [key for key in ("terraform", "kubernetes", "helm") if lint.get(key)]
+    if present(draw, 0.5):
+        baselines: SpecDict = {}
+        for key in targets:
+            if present(draw):
+                baselines[key] = draw(repo_paths())
+        lint["baselines"] = baselines if baselines or present(draw) else None
+    return lint
+
+
+_IAC_LINT = _iac_lints()
 _VULNERABILITIES = fields(optional={
     "fail_on": st.sampled_from(SEVERITIES),
     "scanner": st.sampled_from(choices(_gates.Vulnerabilities, "scanner")),
@@ -576,6 +748,8 @@ def gates(draw: st.DrawFn, service_names: list[str]) -> SpecDict:
             for key, name in (("migrations", "migrations"), ("desired_schema", "schema.sql")):
                 if present(draw, 0.5):
                     drift[key] = draw(st.sampled_from((name, f"db/{name}", f"a.b/{name}")))
+        if present(draw, 0.3):
+            drift["install"] = draw(command_field())
         if database not in (None, "none"):  # a database container runs only by digest
             drift["database_image"] = draw(digest_images())
         elif present(draw, 0.2):
@@ -606,33 +780,78 @@ def budgets() -> st.SearchStrategy[SpecDict]:
 _SECTIONS = fields(optional={
     key: st.just(True)
     for key in ("gates", "supply_chain", "environments", "tests", "load", "delivery",
-                "schedules")})
+                "schedules", "workspaces", "harden_ci")})
 _TEST_KINDS = fields(optional={
     k: st.just(True) for k in ("contract", "e2e", "llm", "auth")})
 _CONTRACT = fields(optional={
     "breaking_changes": st.sampled_from(choices(_verification.ContractTests,
                                                 "breaking_changes")),
-    "fuzz": st.booleans()})
+    "fuzz": st.booleans(), "ruleset": _maybe_null(repo_paths())})
 _E2E_OPTIONAL = fields(optional={"reports": repo_paths()})
 _LLM_OPTIONAL = fields(optional={
     "seed": st.integers(0, 2**31 - 1), "schema": _maybe_null(repo_paths()),
     "tolerance": rates(), "token_budget": rates(), "baseline": _maybe_null(repo_paths()),
-    "secrets": st.lists(secret_names(), max_size=3)})
+    "secrets": st.lists(secret_names(), max_size=3),
+    "samples": st.one_of(st.sampled_from((1, 2, 1000)), st.integers(1, 1000)),
+    "allow_no_token_baseline": st.booleans(),
+    "judge": _maybe_null(fields(
+        {"command": command_field(), "prompt": repo_paths(),
+         "prompt_sha256": st.text(alphabet="0123456789abcdef", min_size=64, max_size=64)},
+        optional={"seed": st.integers(0, 2**31 - 1)}))})
 _AUTH_OPTIONAL = fields(optional={
     "rotate_command": _maybe_null(command_field()),
     "revoked_token_command": _maybe_null(command_field()),
     "tenant_b_token_command": _maybe_null(command_field()),
+    "wrong_audience_token_command": _maybe_null(command_field()),
+    "wrong_issuer_token_command": _maybe_null(command_field()),
+    "expired_token_command": _maybe_null(command_field()),
+    "forged_tokens": st.booleans(), "rotation_grace": _maybe_null(durations()),
     "protected_path": text_field(), "tenant_b_path": _maybe_null(text_field()),
+    "tenant_b_query": _maybe_null(text_field()),
+    # `Name: value` (the model checks the colon): a validated field, never replaced
+    "tenant_b_header": _maybe_null(st.tuples(
+        st.sampled_from(("X-Tenant-Id", "x", "on", "Tenant")), st.sampled_from((":", ": ")),
+        st.one_of(st.just(""), text_field())).map("".join)),
     "max_token_lifetime": durations()})
 _SOAK_OPTIONAL = fields(optional={
     "duration": durations(), "budgets": budgets()})
 _CANARY_OPTIONAL = fields(optional={
-    "steps": canary_steps(), "bake": durations(),
+    "steps": canary_steps(), "bake": st.one_of(st.sampled_from(("15m", "10m", "1h30m", "90s")),
+                                               st.integers(90, 7 * 24 * 3600)),
     "rollback": _maybe_null(command_field()),
     "rollback_on": fields(optional={
-        "error_rate": rates(), "p95_ms": milliseconds(), "cost_regression": rates()})})
+        "error_rate": rates(), "p95_ms": milliseconds(), "cost_regression": rates(),
+        "cost_per_request": _maybe_null(st.one_of(st.integers(1, 10), st.floats(1e-6, 10.0))),
+        "min_requests": st.integers(1, 10_000), "failure_limit": st.integers(0, 20),
+        "consecutive_failures": st.integers(1, 20), "inconclusive_limit": st.integers(0, 20)})})
+_METRIC_NAMES = st.one_of(st.sampled_from(("http_requests_total", "llm_cost_usd_total", "a:b_c")),
+                          st.from_regex(r"[A-Za-z_:][A-Za-z0-9_:]{0,30}", fullmatch=True))
+_LABEL_NAMES = st.one_of(st.sampled_from(("track", "status", "code")),
+                         st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,30}", fullmatch=True))
+def _promql_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+# Label matchers (the model checks their grammar): hostile values, escaped as PromQL
+# spells them, spaces around the commas and a trailing comma now and then.
+_SELECTORS = st.one_of(
+    st.sampled_from(('service="api"', 'service="api",namespace=~"prod-.*"', ' a!="b" , ')),
+    st.tuples(
+        st.lists(st.tuples(_LABEL_NAMES, st.sampled_from(("=", "!=", "=~", "!~")),
+                           hostile_text(max_size=60).map(_promql_string)),
+                 min_size=1, max_size=3),
+        st.sampled_from((",", " , ")), st.sampled_from(("", ",", " "))).map(
+        lambda t: t[1].join(f"{name}{op}{value}" for name, op, value in t[0]) + t[2]))
 _CANARY_METRICS = fields({"prometheus": urls()}, optional={
-    "cost_metric": _maybe_null(text_field()), "selector": _maybe_null(text_field())})
+    "cost_metric": _maybe_null(_METRIC_NAMES), "selector": _maybe_null(_SELECTORS),
+    "requests_metric": _METRIC_NAMES, "duration_metric": _METRIC_NAMES,
+    "duration_unit": st.sampled_from(("seconds", "milliseconds")),
+    "status_label": _LABEL_NAMES, "track_label": _LABEL_NAMES, "error_status": text_field(),
+    "canary_track": text_field(), "baseline_track": text_field(),
+    "live_track": _maybe_null(text_field()), "token_secret": _maybe_null(secret_names()),
+    "window": st.sampled_from((30, "1m", "90s"))})
+_FLAG_CONFIGMAP = fields({"name": text_field()}, optional={
+    "namespace": text_field(), "key": text_field()})
 
 
 @st.composite
@@ -654,16 +873,48 @@ def canaries(draw: st.DrawFn, environment: str, llm_checks: bool) -> SpecDict:
         canary["feature_flag"] = draw(text_field())
     if flags == "flagd" or present(draw, 0.3):
         canary["flag_file"] = draw(repo_paths())
-    if (canary.get("feature_flag") and flags in (None, "command")) or present(draw, 0.3):
+    if flags == "flagd" and present(draw, 0.6):
+        canary["flag_configmap"] = draw(_FLAG_CONFIGMAP)  # else flag_command publishes the file
+    if (canary.get("feature_flag") and flags in (None, "command")) or present(draw, 0.3) \
+            or (flags == "flagd" and "flag_configmap" not in canary):
         canary["flag_command"] = draw(command_field())
-    if llm_checks and present(draw, 0.5):
+    if present(draw, 0.5 if llm_checks else 0.3):  # tests.llm is optional (schema, judge)
         canary["shadow_traffic"] = True
     elif present(draw, 0.3):
         canary["shadow_traffic"] = False
     if canary.get("shadow_traffic") or present(draw, 0.3):
         canary["shadow"] = draw(command_field())
+    for key in ("shadow_similarity", "shadow_agreement"):
+        if present(draw, 0.3):
+            canary[key] = draw(rates())
     canary.update(draw(_CANARY_OPTIONAL))
     return canary
+
+
+_HEX = "0123456789abcdef"
+_HTTPS_URLS = urls().filter(lambda url: url.startswith("https://"))
+# A wheel of the harden-ci that renders (pipeline.render_spec refuses another version).
+WHEEL_NAME = f"harden_ci-{_HARDEN_CI_VERSION}-py3-none-any.whl"
+# What `rendered` passes for a spec's `harden_ci.wheel` (render_spec reads the file).
+WHEEL_SHA256 = "0123456789abcdef" * 4
+
+
+@functools.cache
+def harden_ci_sources() -> st.SearchStrategy[SpecDict]:
+    """`harden_ci:` exactly one of a committed wheel, an index with its sha256, or git."""
+    return st.one_of(
+        st.builds(lambda folder: {"wheel": folder + WHEEL_NAME},
+                  st.sampled_from(("", "tools/", "./ci/wheels/", "@x/a+b/"))),
+        st.fixed_dictionaries({"index": st.fixed_dictionaries({
+            "url": _HTTPS_URLS, "sha256": st.text(alphabet=_HEX, min_size=64, max_size=64)})}),
+        st.fixed_dictionaries({"git": st.fixed_dictionaries({
+            "url": _HTTPS_URLS, "commit": st.text(alphabet=_HEX, min_size=40, max_size=40)})}),
+    )
+
+
+def wheel_sha256(spec: SpecDict) -> str | None:
+    """The sha256 render needs when the spec names a committed wheel (else None)."""
+    return WHEEL_SHA256 if (spec.get("harden_ci") or {}).get("wheel") else None
 
 
 _SCHEDULE_OPTIONAL = fields(optional={
@@ -688,6 +939,20 @@ def specs(draw: st.DrawFn, *, min_services: int = 1, max_services: int = 8) -> S
             if present(draw, 0.5):
                 service["runner"] = draw(st.sampled_from(classes))
     sections = draw(_SECTIONS)
+
+    if "workspaces" in sections:
+        spaces: dict[str, SpecDict] = draw(st.dictionaries(names(), workspaces(), min_size=1,
+                                                          max_size=3))
+        spec["workspaces"] = spaces
+        for name, workspace in spaces.items():  # members join under new names
+            for _ in range(draw(st.integers(0, 2))):
+                member_name = draw(names())
+                if member_name.replace("-", "_") not in {
+                        n.replace("-", "_") for n in svcs}:
+                    svcs[member_name] = draw(members(name, workspace))
+        service_names = list(svcs)
+    if "harden_ci" in sections:
+        spec["harden_ci"] = draw(_maybe_null(harden_ci_sources()))
 
     if "gates" in sections:
         spec["gates"] = draw(_maybe_null(gates(service_names)))
@@ -737,8 +1002,15 @@ def specs(draw: st.DrawFn, *, min_services: int = 1, max_services: int = 8) -> S
                     if not auth.get(needs):
                         auth[needs] = draw(text_field() if needs == "tenant_b_path"
                                            else command_field())
+                    if flag == "tenant_isolation":
+                        auth["tenant_a_path"] = draw(text_field())  # the control
                 elif present(draw, 0.3):
                     auth[flag] = False
+            if auth.get("token_replay") and present(draw, 0.4):
+                auth["refresh_token_command"] = draw(command_field())
+                auth["client_id"] = draw(text_field())
+                if present(draw, 0.5):
+                    auth["client_secret"] = draw(secret_names())
             tests["auth"] = auth
         spec["tests"] = tests
 
@@ -781,6 +1053,8 @@ FREE_TEXT_FIELDS: tuple[tuple[str, ...], ...] = (
     ("services", "*", "setup"),
     ("services", "*", "install"),
     ("services", "*", "test"),
+    ("workspaces", "*", "install"),
+    ("workspaces", "*", "version"),
     ("gates", "schema_drift", "command"),
     ("environments", "*", "deploy"),
     ("environments", "*", "teardown"),
@@ -792,14 +1066,30 @@ FREE_TEXT_FIELDS: tuple[tuple[str, ...], ...] = (
     ("tests", "auth", "tenant_b_token_command"),
     ("tests", "auth", "protected_path"),
     ("tests", "auth", "tenant_b_path"),
+    ("tests", "auth", "tenant_a_path"),
+    ("tests", "auth", "tenant_b_query"),
+    ("tests", "auth", "expired_token_command"),
+    ("tests", "auth", "wrong_audience_token_command"),
+    ("tests", "auth", "wrong_issuer_token_command"),
+    ("tests", "auth", "refresh_token_command"),
+    ("tests", "auth", "client_id"),
+    ("gates", "schema_drift", "install"),
+    ("services", "*", "lint"),
+    ("services", "*", "typecheck"),
+    ("tests", "llm", "judge", "command"),
     ("delivery", "canary", "shift"),
     ("delivery", "canary", "rollback"),
     ("delivery", "canary", "rollout"),
     ("delivery", "canary", "flag_command"),
     ("delivery", "canary", "shadow"),
     ("delivery", "canary", "feature_flag"),
-    ("delivery", "canary", "metrics", "cost_metric"),
-    ("delivery", "canary", "metrics", "selector"),
+    ("delivery", "canary", "metrics", "error_status"),
+    ("delivery", "canary", "metrics", "canary_track"),
+    ("delivery", "canary", "metrics", "baseline_track"),
+    ("delivery", "canary", "metrics", "live_track"),
+    ("delivery", "canary", "flag_configmap", "name"),
+    ("delivery", "canary", "flag_configmap", "namespace"),
+    ("delivery", "canary", "flag_configmap", "key"),
     ("schedules", "*", "command"),
 )
 # `Text` fields whose validator admits only a narrow form: drawn as constrained fields,
@@ -807,6 +1097,8 @@ FREE_TEXT_FIELDS: tuple[tuple[str, ...], ...] = (
 VALIDATED_TEXT_FIELDS: tuple[tuple[str, ...], ...] = (
     ("schedules", "*", "cron"),
     ("environments", "*", "port_forward"),
+    ("tests", "auth", "tenant_b_header"),  # `Name: value`: "x" would be refused
+    ("delivery", "canary", "metrics", "selector"),  # PromQL label matchers
 )
 
 
@@ -858,7 +1150,7 @@ def _walk(node: Any, pattern: tuple[str, ...], at: Path_) -> Iterator[tuple[Path
 
 def pattern_of(path: Path_) -> tuple[str, ...]:
     """The FREE_TEXT_FIELDS pattern of a concrete path (user-chosen keys become "*")."""
-    keyed = path[:1] in (("services",), ("environments",), ("schedules",))
+    keyed = path[:1] in (("services",), ("environments",), ("schedules",), ("workspaces",))
     return tuple("*" if keyed and i == 1 else str(part) for i, part in enumerate(path))
 
 

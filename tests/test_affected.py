@@ -187,14 +187,20 @@ class Run:
         return [entry for chunk in self.chunks(kind) for entry in chunk]
 
 
+REPOSITORY = "acme/app"
+
+
 def run_changes_step(repo: Path, event: str, base: str = "", head: str = "",
-                     check: bool = True) -> Run:
+                     check: bool = True, head_repo: str | None = None) -> Run:
     """Run the `changes` job's select step as the runner would."""
     step = select_step(load_workflow(repo / CI_WORKFLOW))
     expected_env = {
         "BASE_SHA": "${{ github.event.pull_request.base.sha || github.event.merge_group.base_sha }}",
         "HEAD_SHA": "${{ github.event.pull_request.head.sha || github.event.merge_group.head_sha }}",
+        "HEAD_REPO": "${{ github.event.pull_request.head.repo.full_name }}",
     }
+    if head_repo is None:  # a pull request from a branch of the repository itself
+        head_repo = REPOSITORY if event == "pull_request" else ""
     assert step["env"] == expected_env, "the step's env changed: teach this test the new inputs"
     scratch = repo.parent / f"{repo.name}-runner"
     scratch.mkdir(exist_ok=True)
@@ -204,6 +210,7 @@ def run_changes_step(repo: Path, event: str, base: str = "", head: str = "",
     env = {
         "PATH": os.environ["PATH"], "HOME": str(scratch), **GIT_ENV,
         "GITHUB_EVENT_NAME": event, "BASE_SHA": base, "HEAD_SHA": head,
+        "HEAD_REPO": head_repo, "GITHUB_REPOSITORY": REPOSITORY,
         "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary),
     }
     # GitHub's default shell on Linux runners: bash --noprofile --norc -eo pipefail {0}
@@ -389,6 +396,22 @@ def test_push_selects_every_service_with_exact_matrices(mono: Repo, full_run: Ru
     assert "full run (push)" in full_run.stdout
     assert "## Affected services" in full_run.summary
     assert "api, edge, ml, web, worker" in full_run.summary
+
+
+def test_a_fork_pull_request_never_gets_a_self_hosted_runner(mono: Repo) -> None:
+    git(mono.root, "checkout", "-q", mono.base)
+    fork = run_changes_step(mono.root, "pull_request", head_repo="mallory/app")
+    own = run_changes_step(mono.root, "pull_request")
+    fork_labels = {e["service"]: e["runs_on"] for e in fork.entries("tests")}
+    own_labels = {e["service"]: e["runs_on"] for e in own.entries("tests")}
+    assert own_labels["ml"] == ["self-hosted", "linux", "gpu"]
+    assert own_labels["worker"] == ["ubuntu-24.04-8core"]
+    # Every label GitHub does not host (self-hosted, scale sets, larger runners) is replaced.
+    assert fork_labels == {name: ["ubuntu-24.04"] for name in own_labels}
+    assert all("fork_runs_on" not in e for e in fork.entries("tests") + own.entries("images"))
+    # Static runs-on values of the pull-request workflow follow the same rule.
+    workflow = load_workflow(mono.root / CI_WORKFLOW)
+    assert all("self-hosted" not in str(job["runs-on"]) for job in workflow["jobs"].values())
 
 
 SERVICE_FACTS = {  # service -> (path, language, the setup step that must run)

@@ -4,6 +4,7 @@ error), messages, `--help`, `--version` and `schema`."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -150,6 +151,74 @@ def test_spec_path_that_is_a_folder_exits_2(tmp_path: Path) -> None:
     result = cli(tmp_path, "validate")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+
+
+NON_REGULAR_VERBS = ["validate", "render", "check", "explain", "graph", "sbom"]
+
+
+@pytest.mark.parametrize("verb", NON_REGULAR_VERBS)
+def test_a_fifo_as_the_spec_is_refused_at_once(tmp_path: Path, verb: str) -> None:
+    """Nobody writes to the FIFO: opening it for reading in the usual way would block
+    forever (the subprocess timeout would fail the test)."""
+    os.mkfifo(tmp_path / "harden-ci.yaml")
+    result = subprocess.run([sys.executable, "-m", "harden_ci", verb], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "harden-ci.yaml" in result.stderr and "FIFO" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["harden-ci.yaml"]
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/null", "/dev/urandom"])
+@pytest.mark.parametrize("verb", ["validate", "render", "check"])
+def test_a_device_as_the_spec_is_refused(tmp_path: Path, device: str, verb: str) -> None:
+    if not Path(device).exists():
+        pytest.skip(f"no {device} here")
+    result = cli(tmp_path, verb, device)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert device in result.stderr and "character device" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_huge_spec_is_refused_by_its_size_before_reading(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from harden_ci import regular_file
+
+    spec = tmp_path / "harden-ci.yaml"
+    with spec.open("wb") as handle:  # sparse: 9 MiB that take no space
+        handle.truncate(9 * 1024 * 1024)
+    reads: list[int] = []
+    real_read = os.read
+    monkeypatch.setattr(regular_file.os, "read",
+                        lambda fd, n: reads.append(n) or real_read(fd, n))
+    result = CliRunner().invoke(cli_group, ["validate", str(spec)])
+    assert result.exit_code == 2, result.output
+    assert "over the 8388608-byte limit" in result.stderr
+    assert reads == [], "the file was read before its size was checked"
+
+
+def test_a_spec_that_grows_past_the_limit_is_still_refused(tmp_path: Path) -> None:
+    from harden_ci.errors import SpecError
+    from harden_ci.regular_file import read_regular_file
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_bytes(b"x" * 100)
+    assert read_regular_file(spec, 100) == b"x" * 100
+    spec.write_bytes(b"x" * 101)
+    with pytest.raises(SpecError, match="over the 100-byte limit"):
+        read_regular_file(spec, 100)
+
+
+def test_a_socket_as_the_spec_is_refused(tmp_path: Path) -> None:
+    import socket
+
+    path = tmp_path / "harden-ci.yaml"
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(path))
+        result = cli(tmp_path, "validate")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "socket" in result.stderr
 
 
 def test_spec_in_another_folder_renders_beside_it(tmp_path: Path) -> None:

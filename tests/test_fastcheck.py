@@ -1,10 +1,17 @@
 """The fast `check` path agrees with the full one, and never answers a false "clean";
 the same for `render`'s "up to date" (nothing to write), which shares it.
 
-`harden_ci.fastcheck.fast_check` answers `check` from the digests stamped in each generated
-file, without importing pydantic, jinja2 or ruamel. The properties:
+`harden_ci.fastcheck.fast_check` answers `check` from the local render record (the SHA-256
+of every file a real render of these exact inputs produced, kept in the user's cache
+folder), without importing pydantic, jinja2 or ruamel; never from the stamps a file carries
+about itself. The properties:
 
 - after a render, fast_check returns the same message the full check prints;
+- without a record (a fresh cache folder), in CI or with HARDEN_CI_NO_CACHE=1, it never
+  answers, though every stamp in every file is intact;
+- the forgeries: a workflow edited and its body digest recomputed, a new
+  pull_request_target workflow carrying a copied header with recomputed stamps, a file
+  stamped as another spec's: fast_check returns None and the full check exits 1;
 - after any change that makes the files differ from a fresh render (a hand edit of a body,
   of the header or of the digest line, a deleted or extra generated file, a spec edit even
   of a comment, a file that cannot be read as text, a link or folder in a file's place),
@@ -14,7 +21,8 @@ file, without importing pydantic, jinja2 or ruamel. The properties:
 - whatever fast_check answers, a message means the full check exits 0;
 - fast_render answers exactly when fast_check does, with the full render's words, and the
   full render then writes nothing; after any change above, `harden-ci render` takes the
-  full path (it rewrites, or refuses where the writer would) and check is clean after it.
+  full path (it rewrites, or refuses where the writer would, or leaves alone a marked file
+  it cannot prove its own) and check is clean after it wherever it rewrote.
 
 Both examples go through subprocesses; random specs (tests/strategies.py) go in-process,
 the full check through click's CliRunner (the CLI group itself, never the fast path).
@@ -23,12 +31,13 @@ Import costs are read from `python -X importtime`.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +50,7 @@ from hypothesis import strategies as st
 from harden_ci.cli import cli as cli_group
 from harden_ci.errors import SpecError
 from harden_ci.fastcheck import fast_check, fast_render
+from harden_ci.marker import header
 from harden_ci.pipeline import render_spec
 from harden_ci.write import apply, plan_writes
 
@@ -59,10 +69,12 @@ _HEX = re.compile(r"[0-9a-f]")
 
 @dataclass(frozen=True)
 class Change:
-    """One way the folder can stop matching a render, and the full check's exit code."""
+    """One way the folder can stop matching a render, the full check's exit code, and
+    whether `harden-ci render` puts it right (it leaves alone what it cannot prove its own)."""
     name: str
     apply: Callable[[Path], None]
     exit_code: int
+    render_fixes: bool = True
 
 
 def _out(root: Path) -> Path:
@@ -120,6 +132,56 @@ def _extra_companion(root: Path) -> None:
     (folder / "retired.py").write_text(text + "\nprint('old')\n", encoding="utf-8")
 
 
+def _digest(data: bytes) -> str:
+    """harden_ci.fingerprint's digest, written out as a forger would."""
+    h = hashlib.sha256()
+    h.update(len(data).to_bytes(8, "big"))
+    h.update(data)
+    return h.hexdigest()[:32]
+
+
+def _restamp(text: str) -> str:
+    """Recompute a file's body digest after an edit, as anyone can."""
+    head, digests, body = text.split("\n", 2)
+    digests = re.sub(r"body=[0-9a-f]{32}", f"body={_digest(body.encode())}", digests)
+    return f"{head}\n{digests}\n{body}"
+
+
+def _forge_permissions(root: Path) -> None:
+    """The reported forgery: widen the workflow's permissions, recompute body=."""
+    path = _out(root) / CI_WORKFLOW
+    text = path.read_text("utf-8")
+    edited = text.replace("permissions: {}", "permissions: write-all", 1)
+    assert edited != text, "no top-level `permissions: {}` to widen"
+    path.write_text(_restamp(edited), encoding="utf-8")
+
+
+PRT_WORKFLOW = """name: pwn
+on: pull_request_target
+permissions: write-all
+jobs:
+  pwn:
+    runs-on: ubuntu-24.04
+    steps:
+      - uses: actions/checkout@main
+        with: {ref: "${{ github.event.pull_request.head.sha }}"}
+      - run: ./build.sh
+"""
+
+
+def _pull_request_target(root: Path) -> None:
+    """A new workflow with the CI workflow's two stamp lines copied and body= recomputed."""
+    first_two = "".join((_out(root) / CI_WORKFLOW).read_text("utf-8").splitlines(True)[:2])
+    (_out(root) / "pwn.yml").write_text(_restamp(first_two + PRT_WORKFLOW), encoding="utf-8")
+
+
+def _other_spec(root: Path) -> None:
+    """A new workflow claiming to come from another spec, with intact stamps."""
+    digests = (_out(root) / CI_WORKFLOW).read_text("utf-8").splitlines(True)[1]
+    text = header("other.yaml") + digests + PRT_WORKFLOW
+    (_out(root) / "theirs.yml").write_text(_restamp(text), encoding="utf-8")
+
+
 def _spec_append(suffix: str) -> Callable[[Path], None]:
     def change(root: Path) -> None:
         spec = root / SPEC_FILE
@@ -168,12 +230,17 @@ CHANGES = [
            lambda r: _edit(r, CI_WORKFLOW, lambda t: _line(t, 1, _flip_in("inputs"))), 1),
     Change("the files digest edited",
            lambda r: _edit(r, CI_WORKFLOW, lambda t: _line(t, 1, _flip_in("files"))), 1),
+    # Without its stamps the file no longer proves it is harden-ci's: refused, not rewritten.
     Change("the digest line removed",
-           lambda r: _edit(r, CI_WORKFLOW, lambda t: _line(t, 1, lambda s: "#")), 1),
+           lambda r: _edit(r, CI_WORKFLOW, lambda t: _line(t, 1, lambda s: "#")), 2),
+    Change("permissions edited and the body digest recomputed", _forge_permissions, 1),
     Change("a generated file deleted", _delete_one, 1),
     Change("every generated file deleted", _delete_all, 1),
     Change("an extra marked workflow", _extra_workflow, 1),
-    Change("an extra marked companion file", _extra_companion, 1),
+    Change("an extra marked companion file", _extra_companion, 1, render_fixes=False),
+    Change("a pull_request_target workflow with copied, recomputed stamps",
+           _pull_request_target, 1),
+    Change("a workflow stamped as another spec's", _other_spec, 1, render_fixes=False),
     Change("a comment added to the spec", _spec_append("# a comment\n"), 1),
     Change("a blank line added to the spec", _spec_append("\n"), 1),
     Change("the spec deleted", _spec_deleted, 2),
@@ -217,8 +284,21 @@ def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
             for p in sorted(_out(root).rglob("*")) if p.is_file()}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def render_record(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A private cache folder for this module's render records, outside CI mode, so the
+    fast path works here as on a developer's machine (and no other test's record counts)."""
+    cache = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(cache))
+        for name in ("CI", "GITHUB_ACTIONS", "HARDEN_CI_NO_CACHE"):
+            patch.delenv(name, raising=False)
+        yield cache
+
+
 @pytest.fixture(scope="module")
-def rendered_examples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def rendered_examples(render_record: Path,
+                      tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Each example, rendered once with the real CLI; tests work on copies."""
     done = {}
     for example in EXAMPLES:
@@ -255,6 +335,38 @@ def test_after_render_the_fast_path_answers_like_the_full_check(
     assert entry.returncode == 0, entry.stderr
     monkeypatch.chdir(example_copy)
     assert entry.stdout.strip() == fast_check([]) == run_full(example_copy, "check").stdout.strip()
+
+
+@pytest.mark.parametrize("example_copy", EXAMPLES, indirect=True)
+def test_without_a_render_record_the_stamps_alone_never_answer(
+        example_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every stamp in every file is intact, but no render of these inputs was recorded on
+    this machine (a fresh cache folder, as on a CI runner): no fast answer; the full check
+    renders and says clean, and records it, after which the fast path answers."""
+    assert fast(example_copy) is not None
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "fresh-cache"))
+    assert fast(example_copy) is None
+    assert fast_r(example_copy) is None
+    assert run_full(example_copy, "check").returncode == 0
+    assert fast(example_copy) is not None
+
+
+@pytest.mark.parametrize("variable", ["CI", "GITHUB_ACTIONS", "HARDEN_CI_NO_CACHE"])
+@pytest.mark.parametrize("example_copy", ["minimal"], indirect=True)
+def test_in_ci_every_answer_comes_from_a_fresh_render(
+        example_copy: Path, monkeypatch: pytest.MonkeyPatch, variable: str) -> None:
+    """In CI the record is never read (a self-hosted runner's cache folder outlives jobs
+    that ran pull-request code), so the forgery is caught there too."""
+    assert fast(example_copy) is not None
+    monkeypatch.setenv(variable, "true")
+    assert fast(example_copy) is None
+    assert fast_r(example_copy) is None
+    clean = run(example_copy, "check")
+    assert clean.returncode == 0 and "matches" in clean.stdout, clean.stderr
+    _forge_permissions(example_copy)
+    forged = run(example_copy, "check")
+    assert forged.returncode == 1, forged.stdout + forged.stderr
+    assert "write-all" in forged.stdout  # the unified diff shows the widened permissions
 
 
 @pytest.mark.parametrize("change", CHANGES, ids=CHANGE_IDS)
@@ -295,14 +407,20 @@ def test_any_change_sends_render_down_the_full_path(example_copy: Path, change: 
     result = run(example_copy, "render")
     # Drift is rewritten (exit 0); what the writer refuses is refused as before (exit 2).
     expected = 0 if change.exit_code == 1 else change.exit_code
+    before = snapshot(example_copy)
     assert result.returncode == expected, (
         f"after {change.name}: `harden-ci render` exited {result.returncode}:\n"
         f"{result.stdout[-2000:]}{result.stderr[-2000:]}")
     assert "Traceback" not in result.stderr
     assert "up to date" not in result.stdout
-    if expected == 0:
+    if expected == 2:
+        assert snapshot(example_copy) == before, f"a refused render wrote after {change.name}"
+    elif change.render_fixes:
         assert fast(example_copy) is not None, f"render left drift after {change.name}"
         assert run_full(example_copy, "check").returncode == 0
+    else:
+        assert "left alone" in result.stderr
+        assert run_full(example_copy, "check").returncode == 1
 
 
 @pytest.mark.parametrize("example_copy", ["learnhub"], indirect=True)
@@ -351,14 +469,14 @@ def test_an_unreadable_file_is_left_to_the_full_check(
     """An OSError while reading (as root, chmod cannot make a file unreadable, so the read
     fails by hand) means "unsure", never "clean" and never a crash."""
     assert fast(example_copy) is not None
-    real = Path.read_text
+    real = Path.read_bytes
 
-    def failing(self: Path, *args: object, **kwargs: object) -> str:
+    def failing(self: Path) -> bytes:
         if self.name == CI_WORKFLOW:
             raise PermissionError(13, "Permission denied", str(self))
-        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+        return real(self)
 
-    monkeypatch.setattr(Path, "read_text", failing)
+    monkeypatch.setattr(Path, "read_bytes", failing)
     assert fast(example_copy) is None
 
 
@@ -403,7 +521,8 @@ def test_drifted_check_does_import_the_renderer(example_copy: Path) -> None:
     _edit(example_copy, CI_WORKFLOW, lambda t: t + "#\n")
     result = run(example_copy, "check", python_args=("-X", "importtime"))
     assert result.returncode == 1
-    assert {"pydantic", "jinja2", "ruamel", "click"} <= imported_modules(result.stderr)
+    # ruamel.yaml is not among them: a usual spec is read from libyaml's events (`yaml`).
+    assert {"pydantic", "jinja2", "yaml", "click"} <= imported_modules(result.stderr)
 
 
 @pytest.mark.parametrize("args", [["--version"], ["--help"], ["check", "--help"],
@@ -446,11 +565,13 @@ def test_random_specs_fast_and_full_agree(spec: S.SpecDict, change: Change) -> N
             # model change; test_properties.test_strategy_is_honest reports that).
             reject()
         apply(plan_writes(_out(root), rendered.files))
+        # Written in-process, so no render was recorded yet: no fast answer.
+        assert fast(root) is None, "answered clean without a recorded render"
 
-        message = fast(root)
         code, stdout = full_check(spec_path)
         assert code == 0, stdout
-        assert message is not None, "a fresh render must be answered by the fast path"
+        message = fast(root)
+        assert message is not None, "a recorded render must be answered by the fast path"
         assert stdout.strip() == message
         code, stdout = full_check(spec_path, "render")
         assert (code, stdout.strip()) == (0, fast_r(root))

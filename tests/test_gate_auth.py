@@ -60,6 +60,16 @@ class Behaviour:
     leak_private_key: bool = False  # the JWKS publishes the HMAC secret
     issuer_claim: str | None = None  # discovery names another issuer
     redirect_tenant_b: bool = False  # tenant B's resource redirects to a public page
+    rsa: bool = False  # sign RS256 with an RSA key the JWKS publishes (n, e)
+    accept_alg_none: bool = False  # an unsigned token passes
+    skip_signature: bool = False  # the signature is never checked
+    key_confusion: bool = False  # HS256 tokens are checked with the RSA public key (PEM) as secret
+    ignore_audience: bool = False
+    ignore_issuer: bool = False
+    drop_old_at_once: bool = False  # rotation removes the old key at once (kills live sessions)
+    retire_after: float | None = None  # seconds after a rotation the old key is retired
+    query_leak: bool = False  # ?tenant=b on tenant A's path serves tenant B's data
+    header_leak: bool = False  # X-Tenant-Id: b on tenant A's path serves tenant B's data
 
 
 @dataclass
@@ -70,21 +80,64 @@ class Issuer:
     current: str = "k1"
     published: list[str] = field(default_factory=lambda: ["k1"])
     revoked: set[str] = field(default_factory=set)
+    retired: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    rsa_key: Any = None
+
+    def __post_init__(self) -> None:
+        if self.behaviour.rsa:
+            from cryptography.hazmat.primitives.asymmetric import rsa
+
+            self.rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+    def public_pem(self) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
+        return self.rsa_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+    def rs256(self, claims: dict[str, object]) -> str:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        header = {"alg": "RS256", "typ": "JWT", "kid": "rsa1"}
+        signing_input = f"{b64url(json.dumps(header).encode())}.{b64url(json.dumps(claims).encode())}"
+        signature = self.rsa_key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+        return f"{signing_input}.{b64url(signature)}"
 
     def rotate(self) -> None:
         with self.lock:
+            old = self.current
             kid = f"k{len(self.keys) + 1}"
             self.keys[kid] = secrets.token_bytes(32)
             self.current = kid
             if not self.behaviour.stale_jwks:
                 self.published.append(kid)
+        if self.behaviour.drop_old_at_once:
+            self.retire(old)
+        elif self.behaviour.retire_after is not None:
+            threading.Timer(self.behaviour.retire_after, self.retire, (old,)).start()
+
+    def retire(self, kid: str) -> None:
+        with self.lock:
+            self.retired.add(kid)
+            if kid in self.published:
+                self.published.remove(kid)
 
     def mint(self, tenant: str, state: str = "fresh") -> str:
         now = int(time.time())
         iat = now - 7200 if state == "expired" else now
         claims = {"iss": self.base, "sub": f"user-{tenant}", "tenant": tenant, "iat": iat,
-                  "exp": iat + self.behaviour.lifetime, "jti": secrets.token_hex(8)}
+                  "exp": iat + self.behaviour.lifetime, "jti": secrets.token_hex(8), "aud": "api"}
+        if state == "wrong-aud":
+            claims["aud"] = "another-api"
+        if state == "wrong-iss":
+            claims["iss"] = "https://evil.example.com"
+        if self.behaviour.rsa:
+            with self.lock:
+                if state == "revoked":
+                    self.revoked.add(str(claims["jti"]))
+            return self.rs256(claims)
         with self.lock:
             token = jwt({"alg": "HS256", "typ": "JWT", "kid": self.current}, claims,
                         self.keys[self.current])
@@ -97,19 +150,55 @@ class Issuer:
             header, claims = auth_http.decode_jwt(token)
         except ValueError:
             return None
+        b = self.behaviour
+        if not b.ignore_audience and claims.get("aud") != "api":
+            return None
+        if not b.ignore_issuer and claims.get("iss") != self.base:
+            return None
+        if header.get("alg") == "none":
+            return self.fresh(claims) if b.accept_alg_none else None
+        if b.skip_signature:
+            return self.fresh(claims)
+        if b.rsa:
+            return self.verify_rsa(token, header, claims)
         kid = header.get("kid")
-        trusted = ["k1"] if self.behaviour.api_old_keys_only else list(self.keys)
+        trusted = ["k1"] if self.behaviour.api_old_keys_only else [k for k in self.keys
+                                                                   if k not in self.retired]
         if not isinstance(kid, str) or kid not in trusted:
             return None
         signing_input, _, signature = token.rpartition(".")
         expected = b64url(hmac.new(self.keys[kid], signing_input.encode(), hashlib.sha256).digest())
         if not hmac.compare_digest(expected, signature):
             return None
+        return self.fresh(claims)
+
+    def fresh(self, claims: dict[str, object]) -> dict[str, object] | None:
         if not self.behaviour.accept_revoked:
             exp = claims.get("exp")
             if not isinstance(exp, int) or exp < time.time() or claims.get("jti") in self.revoked:
                 return None
         return claims
+
+    def verify_rsa(self, token: str, header: dict[str, object],
+                   claims: dict[str, object]) -> dict[str, object] | None:
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        signing_input, _, signature = token.rpartition(".")
+        raw = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+        if header.get("alg") == "HS256" and self.behaviour.key_confusion:
+            # The classic flaw: the algorithm comes from the token, the "key" is the PEM.
+            expected = hmac.new(self.public_pem(), signing_input.encode(), hashlib.sha256).digest()
+            return self.fresh(claims) if hmac.compare_digest(expected, raw) else None
+        if header.get("alg") != "RS256":
+            return None
+        try:
+            self.rsa_key.public_key().verify(raw, signing_input.encode(), padding.PKCS1v15(),
+                                             hashes.SHA256())
+        except InvalidSignature:
+            return None
+        return self.fresh(claims)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -134,6 +223,7 @@ class Handler(BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         query = dict(urllib.parse.parse_qsl(url.query))
         path = url.path
+        self.query = query
         if path == "/.well-known/openid-configuration":
             self.send(200, {"issuer": issuer.behaviour.issuer_claim or issuer.base,
                             "jwks_uri": f"{issuer.base}/jwks"})
@@ -143,6 +233,11 @@ class Handler(BaseHTTPRequestHandler):
                                               for kid in issuer.published]
             if issuer.behaviour.leak_private_key:
                 keys[0]["k"] = b64url(issuer.keys["k1"])
+            if issuer.behaviour.rsa:
+                numbers = issuer.rsa_key.public_key().public_numbers()
+                keys = [{"kty": "RSA", "kid": "rsa1", "use": "sig", "alg": "RS256",
+                         "n": b64url(numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")),
+                         "e": b64url(numbers.e.to_bytes(3, "big"))}]
             self.send(200, {"keys": keys})
         elif path == "/admin/token":  # the test's token command calls this
             self.send(200, issuer.mint(query.get("tenant", "a"), query.get("state", "fresh")) + "\n",
@@ -173,7 +268,13 @@ class Handler(BaseHTTPRequestHandler):
             elif claims.get("tenant") != parts[2] and not self.server.issuer.behaviour.tenant_leak:
                 self.send(403, {"error": "forbidden"})
             else:
-                self.send(200, {"tenant": parts[2], "projects": ["p1"]})
+                tenant = parts[2]
+                behaviour = self.server.issuer.behaviour
+                if behaviour.query_leak and "tenant" in self.query:
+                    tenant = self.query["tenant"]
+                if behaviour.header_leak and self.headers.get("X-Tenant-Id"):
+                    tenant = self.headers["X-Tenant-Id"]
+                self.send(200, {"tenant": tenant, "projects": [f"{tenant}-p1"]})
         else:
             self.send(404, {"error": "not found"})
 
@@ -355,12 +456,12 @@ def test_replay_against_an_endpoint_that_refuses_everything_is_inconclusive(serv
 
 def test_tenant_isolation_with_a_rejected_token_is_inconclusive(serve: Serve) -> None:
     issuer = serve()
-    result = auth_probes.probe_tenant_isolation(f"{issuer.base}/api/tenants/b/projects",
-                                                token="not-a-token", own_url=None, timeout=5)
+    b_url = f"{issuer.base}/api/tenants/b/projects"
+    result = auth_probes.probe_tenant_isolation(
+        auth_probes.Tenants(a_url=None, b_url=b_url, a_token="not-a-token"), timeout=5)
     assert not result.passed and "inconclusive: tenant A's token was refused (HTTP 401)" in result.message
-    result = auth_probes.probe_tenant_isolation(f"{issuer.base}/api/tenants/b/projects",
-                                                token="not-a-token",
-                                                own_url=f"{issuer.base}/api/tenants/a/projects", timeout=5)
+    result = auth_probes.probe_tenant_isolation(auth_probes.Tenants(
+        a_url=f"{issuer.base}/api/tenants/a/projects", b_url=b_url, a_token="not-a-token"), timeout=5)
     assert "inconclusive: tenant A's token got HTTP 401 for its own resource" in result.message
 
 
@@ -484,6 +585,7 @@ def probe_cli(issuer: Issuer, tmp_path: Path, *args: str, env: dict[str, str] | 
                 "HARDEN_CI_URL": issuer.base}
     result = subprocess.run(
         [sys.executable, "-m", "harden_ci", "gate", "auth-probe", "--protected-path", "/api/me",
+         "--tenant-a-path", "/api/tenants/a/projects",
          "--tenant-b-path", "/api/tenants/b/projects", "--poll-interval", "0.05",
          "--rotation-timeout", "1", "--http-timeout", "5", *args],
         env=full_env, capture_output=True, text=True, encoding="utf-8", timeout=120, check=False)
@@ -546,3 +648,150 @@ def test_a_hanging_command_tree_is_stopped_at_its_timeout() -> None:
     # The shell's background child keeps the output pipe open; the whole group is killed.
     result = auth_http.run_command(["sh", "-c", "sleep 60 & sleep 60"], timeout=1, what="rotate command")
     assert result.returncode is None and result.tail() == "timed out after 1 s"
+
+
+# --- forged tokens (issue 14, point 5) ----------------------------------------------------------
+
+def forged_env(issuer: Issuer) -> dict[str, str]:
+    base = issuer.base
+    fetch = [sys.executable, "-c", FETCH]
+    return {**env_for(issuer),
+            "HARDEN_CI_WRONG_AUDIENCE_TOKEN_COMMAND": json.dumps(
+                [*fetch, f"{base}/admin/token?state=wrong-aud"]),
+            "HARDEN_CI_WRONG_ISSUER_TOKEN_COMMAND": json.dumps(
+                [*fetch, f"{base}/admin/token?state=wrong-iss"]),
+            "HARDEN_CI_EXPIRED_TOKEN_COMMAND": json.dumps([*fetch, f"{base}/admin/token?state=expired"])}
+
+
+def forged(issuer: Issuer, env: dict[str, str] | None = None) -> auth_probes.ProbeResult:
+    return results_by_probe(issuer, env if env is not None else forged_env(issuer), key_rotation=False,
+                            token_replay=False, tenant_isolation=False, forged_tokens=True,
+                            lifetime=False)["forged tokens"]
+
+
+@pytest.mark.parametrize("rsa", [True, False])
+def test_an_api_that_verifies_tokens_refuses_every_forgery(serve: Serve, rsa: bool) -> None:
+    result = forged(serve(rsa=rsa))
+    assert result.passed, result.message
+    assert ("HS256 signed with RSA public key 'rsa1'" in result.message) is rsa
+    for what in ("alg: none", "unknown key", "wrong audience", "wrong issuer", "an expired token"):
+        assert what in result.message
+
+
+@pytest.mark.parametrize(("flaw", "caught"), [
+    ({"accept_alg_none": True}, "refuse (401/403) alg: none got HTTP 200"),
+    ({"skip_signature": True}, "refuse (401/403) a token signed by an unknown key got HTTP 200"),
+    ({"key_confusion": True}, "HS256 signed with RSA public key 'rsa1' as the HMAC secret got HTTP 200"),
+    ({"ignore_audience": True}, "refuse (401/403) a token with the wrong audience got HTTP 200"),
+    ({"ignore_issuer": True}, "refuse (401/403) a token with the wrong issuer got HTTP 200"),
+    ({"accept_revoked": True}, "refuse (401/403) an expired token got HTTP 200"),
+])
+def test_each_classic_flaw_fails_the_forged_tokens_probe(serve: Serve, flaw: dict[str, bool],
+                                                         caught: str) -> None:
+    result = forged(serve(rsa=True, **flaw))
+    assert not result.passed
+    assert caught in result.message, result.message
+
+
+def test_a_genuine_token_command_that_prints_a_valid_token_cannot_pass(serve: Serve) -> None:
+    issuer = serve(rsa=True)
+    env = {**forged_env(issuer),
+           "HARDEN_CI_WRONG_AUDIENCE_TOKEN_COMMAND": env_for(issuer)["HARDEN_CI_TOKEN_COMMAND"]}
+    result = forged(issuer, env)
+    assert not result.passed
+    assert "the wrong audience token from HARDEN_CI_WRONG_AUDIENCE_TOKEN or " in result.message
+    assert "is not one (its aud 'api' is the fresh token's)" in result.message
+
+
+def test_forged_tokens_against_an_endpoint_that_refuses_all_is_inconclusive(serve: Serve) -> None:
+    issuer = serve(rsa=True)
+    result = results_by_probe(issuer, forged_env(issuer), key_rotation=False, token_replay=False,
+                              tenant_isolation=False, forged_tokens=True, lifetime=False,
+                              protected="/api/missing")["forged tokens"]
+    assert not result.passed and result.message.startswith("forged tokens: inconclusive")
+
+
+# --- tenant isolation both ways, by path, query and header (issue 14, point 5) ------------------
+
+def tenant_env(issuer: Issuer) -> dict[str, str]:
+    return {**env_for(issuer), "HARDEN_CI_TENANT_B_TOKEN_COMMAND": json.dumps(
+        [sys.executable, "-c", FETCH, f"{issuer.base}/admin/token?tenant=b"])}
+
+
+def isolation(issuer: Issuer, env: dict[str, str] | None = None,
+              **overrides: Any) -> auth_probes.ProbeResult:
+    values: dict[str, Any] = dict(key_rotation=False, token_replay=False, lifetime=False,
+                                  tenant_b_query="tenant=b", tenant_b_header="X-Tenant-Id: b")
+    values.update(overrides)
+    return results_by_probe(issuer, tenant_env(issuer) if env is None else env, **values)["tenant isolation"]
+
+
+def test_isolation_both_ways_by_path_query_and_header_passes_a_well_behaved_api(serve: Serve) -> None:
+    result = isolation(serve())
+    assert result.passed, result.message
+    for part in ("tenant B's resource", "tenant A's resource", "by query parameter (tenant=b): ignored",
+                 "by header (X-Tenant-Id: b): ignored"):
+        assert part in result.message
+
+
+@pytest.mark.parametrize(("flaw", "caught"), [
+    ({"query_leak": True}, "tenant leak: tenant A's token read tenant B's data by query parameter"),
+    ({"header_leak": True}, "tenant leak: tenant A's token read tenant B's data by header"),
+    ({"tenant_leak": True}, "tenant leak: tenant A's token read tenant B's resource"),
+])
+def test_a_leak_by_path_query_or_header_fails(serve: Serve, flaw: dict[str, bool], caught: str) -> None:
+    result = isolation(serve(**flaw))
+    assert not result.passed and caught in result.message, result.message
+
+
+def test_a_typo_in_tenant_b_path_is_not_isolation(serve: Serve) -> None:
+    result = isolation(serve(), tenant_b="/api/tenant/b/projects")  # typo: tenant, not tenants
+    assert not result.passed
+    assert "inconclusive: tenant B's token got HTTP 404 for its own resource" in result.message
+
+
+def test_a_404_without_tenant_b_token_is_not_isolation(serve: Serve) -> None:
+    issuer = serve()
+    result = isolation(issuer, env_for(issuer), tenant_b="/api/tenant/b/projects")
+    assert not result.passed and "only a 403 counts then" in result.message
+
+
+def test_a_wrong_host_is_not_isolation(serve: Serve) -> None:
+    issuer = serve()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = isolation(issuer, tenant_b=f"http://127.0.0.1:{port}/api/tenants/b/projects")
+    assert not result.passed and "inconclusive: tenant B's token got no response" in result.message
+
+
+def test_tenant_isolation_needs_the_tenant_a_control(serve: Serve) -> None:
+    with pytest.raises(SpecError, match="tenant isolation needs --tenant-a-path"):
+        isolation(serve(), tenant_a=None)
+
+
+# --- key rotation with an overlap (issue 14, point 5) -----------------------------------------------
+
+def rotation(issuer: Issuer, **overrides: Any) -> auth_probes.ProbeResult:
+    return results_by_probe(issuer, token_replay=False, tenant_isolation=False, lifetime=False,
+                            **overrides)["key rotation"]
+
+
+def test_a_rotation_with_a_grace_period_then_retirement_passes(serve: Serve) -> None:
+    # The grace period must outlast the token command and the polls on a loaded machine.
+    result = rotation(serve(retire_after=4), rotation_grace=4, rotation_timeout=5)
+    assert result.passed, result.message
+    assert "the old key's token stayed valid (overlap); the old key 'k1' was retired" in result.message
+
+
+def test_a_rotation_that_drops_every_old_key_at_once_fails(serve: Serve) -> None:
+    result = rotation(serve(drop_old_at_once=True))
+    assert not result.passed
+    assert result.message == ("key rotation: no overlap: the old key 'k1' left the JWKS at once, so "
+                              "every live session's token is invalid")
+
+
+def test_an_old_key_never_retired_fails_when_a_grace_period_is_set(serve: Serve) -> None:
+    result = rotation(serve(), rotation_grace=0.1, rotation_timeout=0.5)
+    assert not result.passed
+    assert result.message.startswith("key rotation: the old key 'k1' is still in the JWKS 0.1 s + 0.5 s")

@@ -1,14 +1,16 @@
-"""`harden-ci gate canary-analyze` and `flag-set`.
+"""`harden-ci gate canary-analyze` and `flag-set`, against a fake Prometheus.
 
 A fake Prometheus on 127.0.0.1 answers `/api/v1/query` from canned values keyed by the exact
-PromQL, and records every query: a healthy canary is promoted; an error spike, a latency
-regression and a cost regression each roll back; missing data rolls back as "no data".
+PromQL and records every query and its `time`: the measures of one window, the values no
+measure can have, missing answers, the bake's rules over many windows, and the CLI. The real
+Prometheus (tests/test_canary_real_prometheus.py) covers the scenarios end to end.
 """
 
 from __future__ import annotations
 
 import http.server
 import json
+import os
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -19,8 +21,8 @@ import pytest
 from helpers import gate_invoke, gate_process
 
 from harden_ci.errors import SpecError
-from harden_ci.gates import canary_report
-from harden_ci.gates.canary_analysis import Selectors, analyze, analyze_over_bake
+from harden_ci.gates.canary_analysis import Measure, Selectors, Window, analyze_window
+from harden_ci.gates.canary_bake import analyze_over_bake, judge
 from harden_ci.gates.canary_flagd import set_fraction
 from harden_ci.gates.canary_prometheus import Prometheus
 from harden_ci.model.delivery import RollbackRules
@@ -28,27 +30,31 @@ from harden_ci.model.delivery import RollbackRules
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "gates" / "canary"
 RULES = RollbackRules(error_rate=0.01, p95_ms=300, cost_regression=0.10)
 
+
+def _track(track: str) -> dict[str, str]:
+    every = f'http_requests_total{{track="{track}"}}[1m]'
+    return {
+        "requests": f"sum(increase({every}))",
+        "error_rate": f'(sum(rate(http_requests_total{{track="{track}",status=~"5.."}}[1m])) or vector(0)) '
+                      f"/ sum(rate({every}))",
+        "p95_ms": f"histogram_quantile(0.95, sum by (le) "
+                  f'(rate(http_request_duration_seconds_bucket{{track="{track}"}}[1m])))',
+        "cost_regression": f'sum(rate(llm_cost_usd_total{{track="{track}"}}[1m])) / sum(rate({every}))',
+    }
+
+
 # The default PromQL, written out: what a reviewer reads in the job summary.
 PROMQL: dict[str, dict[str, str]] = {
-    "error_rate": {
-        track: f'(sum(rate(http_requests_total{{track="{track}",status=~"5.."}}[5m])) or vector(0)) '
-               f'/ sum(rate(http_requests_total{{track="{track}"}}[5m]))'
-        for track in ("canary", "baseline")},
-    "p95_ms": {
-        track: f"histogram_quantile(0.95, sum by (le) "
-               f'(rate(http_request_duration_seconds_bucket{{track="{track}"}}[5m])))'
-        for track in ("canary", "baseline")},
-    "cost_regression": {
-        track: f'sum(rate(llm_cost_usd_total{{track="{track}"}}[5m])) '
-               f'/ sum(rate(http_requests_total{{track="{track}"}}[5m]))'
-        for track in ("canary", "baseline")},
-}
+    measure: {track: _track(track)[measure] for track in ("canary", "baseline")}
+    for measure in ("requests", "error_rate", "p95_ms", "cost_regression")}
 # Sent after the p95 pair: the share of canary requests beyond the highest finite bucket.
 P95_GUARD = ('1 - max(sum by (le) (rate(http_request_duration_seconds_bucket'
-             '{track="canary",le!="+Inf"}[5m]))) '
-             '/ sum(rate(http_request_duration_seconds_bucket{track="canary",le="+Inf"}[5m]))')
-SENT_ORDER = [*(PROMQL[m][t] for m in ("error_rate", "p95_ms") for t in ("canary", "baseline")),
-              P95_GUARD, *(PROMQL["cost_regression"][t] for t in ("canary", "baseline"))]
+             '{track="canary",le!="+Inf"}[1m]))) '
+             '/ sum(rate(http_request_duration_seconds_bucket{track="canary",le="+Inf"}[1m]))')
+SENT_ORDER = [PROMQL["requests"]["canary"],
+              *(PROMQL[m][t] for m in ("error_rate", "p95_ms") for t in ("canary", "baseline")),
+              P95_GUARD, PROMQL["cost_regression"]["canary"], PROMQL["requests"]["baseline"],
+              PROMQL["cost_regression"]["baseline"]]
 
 
 def healthy() -> dict[str, Any]:
@@ -64,9 +70,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         url = urllib.parse.urlsplit(self.path)
-        query = urllib.parse.parse_qs(url.query).get("query", [""])[0]
+        params = urllib.parse.parse_qs(url.query)
+        query = params.get("query", [""])[0]
         with self.server.lock:
             self.server.received.append(query)
+            self.server.times.append(params.get("time", [None])[0])
             self.server.auth.append(self.headers.get("Authorization"))
             failures = self.server.fail_first
             self.server.fail_first = max(0, failures - 1)
@@ -104,6 +112,7 @@ class _FakeProm(http.server.ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.answers: dict[str, Any] = healthy()
         self.received: list[str] = []
+        self.times: list[str | None] = []
         self.auth: list[str | None] = []
         self.fail_first = 0
         self.lock = threading.Lock()
@@ -133,19 +142,22 @@ def _client(server: _FakeProm, **kwargs: Any) -> Prometheus:
 COST = Selectors(cost_metric="llm_cost_usd_total")
 
 
-# --- the decision ------------------------------------------------------------------------------
+def _measure(window: Window, name: str) -> Measure:
+    return next(m for m in window.measures if m.name == name)
 
-def test_a_healthy_canary_is_promoted_with_the_exact_promql(prom: _FakeProm) -> None:
+
+# --- one window -------------------------------------------------------------------------------
+
+def test_a_healthy_canary_passes_with_the_exact_promql(prom: _FakeProm) -> None:
     client = _client(prom)
-    analysis = analyze(client, COST, RULES, step=5)
-    assert analysis.decision == "promote" and not analysis.no_data and analysis.reasons == ()
+    window = analyze_window(client, COST, RULES)
+    assert window.verdict == "passed" and window.reasons == () and window.requests == 600
     assert client.sent == SENT_ORDER
-    assert prom.received == SENT_ORDER
-    values = {m.name: (m.canary, m.baseline, m.status) for m in analysis.measures}
+    assert prom.received == SENT_ORDER and set(prom.times) == {None}
+    values = {m.name: (m.canary, m.baseline, m.status) for m in window.measures}
     assert values["error_rate"] == (0.002, 0.001, "ok")
     assert values["p95_ms"] == (120.0, 110.0, "ok")
-    assert values["cost_regression"][2] == "ok"
-    assert next(m for m in analysis.measures if m.name == "cost_regression").value == pytest.approx(0.05)
+    assert _measure(window, "cost_regression").value == pytest.approx(0.05)
 
 
 @pytest.mark.parametrize("measure, value, words", [
@@ -153,55 +165,73 @@ def test_a_healthy_canary_is_promoted_with_the_exact_promql(prom: _FakeProm) -> 
     ("p95_ms", "0.45", "canary p95 450 ms > 300 ms (p95_ms)"),
     ("p95_ms", "+Inf", "canary p95 +Inf > 300 ms (p95_ms)"),
     ("cost_regression", "0.0025", "canary cost per request +25.0% vs baseline > +10.00% (cost_regression)"),
+    # Values no measure can have fail, whatever the limit says.
+    ("error_rate", "NaN", "invalid error_rate: Prometheus answered nan, which no error_rate can be"),
+    ("error_rate", "-0.5", "invalid error_rate: Prometheus answered -0.5, which no error_rate can be"),
+    ("error_rate", "+Inf", "invalid error_rate: Prometheus answered inf, which no error_rate can be"),
+    ("p95_ms", "-Inf", "invalid p95_ms: Prometheus answered -inf, which no p95_ms can be"),
+    ("p95_ms", "NaN", "invalid p95_ms: Prometheus answered nan, which no p95_ms can be"),
+    ("cost_regression", "-0.001", "invalid cost_regression: Prometheus answered -0.001, which no "
+                                  "cost per request can be"),
 ])
-def test_a_breach_rolls_back_with_the_reason(prom: _FakeProm, measure: str, value: str, words: str) -> None:
+def test_a_breach_or_an_impossible_value_fails_the_window(prom: _FakeProm, measure: str, value: str,
+                                                          words: str) -> None:
     prom.answers[PROMQL[measure]["canary"]] = value
-    analysis = analyze(_client(prom), COST, RULES, step=25)
-    assert analysis.decision == "rollback" and not analysis.no_data
-    assert analysis.reasons == (words,)
-    assert canary_report.headline(analysis) == "canary step 25%: ROLLBACK"
+    window = analyze_window(_client(prom), COST, RULES)
+    assert window.verdict == "failed" and window.reasons == (words,)
 
 
 def test_limits_are_inclusive(prom: _FakeProm) -> None:
     prom.answers[PROMQL["error_rate"]["canary"]] = "0.01"
     prom.answers[PROMQL["p95_ms"]["canary"]] = "0.3"
     prom.answers[PROMQL["cost_regression"]["canary"]] = "0.0022"  # exactly +10%
-    assert analyze(_client(prom), COST, RULES).decision == "promote"
+    prom.answers[PROMQL["requests"]["canary"]] = "50"  # exactly min_requests
+    assert analyze_window(_client(prom), COST, RULES).verdict == "passed"
 
 
-@pytest.mark.parametrize("query, answer", [
-    (PROMQL["p95_ms"]["canary"], None),  # empty vector
-    (PROMQL["error_rate"]["canary"], "NaN"),  # 0/0: no canary traffic
-    (PROMQL["cost_regression"]["baseline"], None),
+@pytest.mark.parametrize("query, answer, words", [
+    (PROMQL["requests"]["canary"], None, "inconclusive: no requests in the 1m window"),
+    (PROMQL["requests"]["canary"], "NaN", "inconclusive: no requests in the 1m window"),
+    (PROMQL["requests"]["canary"], "49", "inconclusive: 49 requests in the 1m window, fewer than "
+                                         "min_requests 50"),
+    (PROMQL["p95_ms"]["canary"], None, "inconclusive p95_ms: no p95_ms series in the window"),
+    (PROMQL["cost_regression"]["canary"], None, "inconclusive cost_regression: no cost series"),
+    (PROMQL["requests"]["baseline"], "3", "inconclusive cost_regression: the baseline has fewer than 50"),
+    (PROMQL["cost_regression"]["baseline"], None, "inconclusive cost_regression: the baseline has"),
 ])
-def test_missing_data_fails_safe_as_no_data(prom: _FakeProm, query: str, answer: Any) -> None:
+def test_missing_data_is_inconclusive(prom: _FakeProm, query: str, answer: Any, words: str) -> None:
     prom.answers[query] = answer
-    analysis = analyze(_client(prom), COST, RULES)
-    assert analysis.decision == "rollback" and analysis.no_data
-    assert len(analysis.reasons) == 1 and analysis.reasons[0].startswith("no data for ")
-    assert "no data in the last 5m" in analysis.reasons[0]
-    assert canary_report.headline(analysis) == "canary: ROLLBACK (no data: failing safe)"
+    window = analyze_window(_client(prom), COST, RULES)
+    assert window.verdict == "inconclusive"
+    assert len(window.reasons) == 1 and window.reasons[0].startswith(words)
+
+
+@pytest.mark.parametrize("answer", ["-1", "+Inf", "-Inf"])
+def test_an_impossible_request_count_fails(prom: _FakeProm, answer: str) -> None:
+    prom.answers[PROMQL["requests"]["canary"]] = answer
+    window = analyze_window(_client(prom), COST, RULES)
+    assert window.verdict == "failed" and window.reasons[0].startswith("invalid requests")
 
 
 def test_a_breach_wins_over_missing_data(prom: _FakeProm) -> None:
     prom.answers[PROMQL["error_rate"]["canary"]] = "0.5"
     prom.answers[PROMQL["p95_ms"]["canary"]] = None
-    analysis = analyze(_client(prom), COST, RULES)
-    assert analysis.decision == "rollback" and not analysis.no_data and len(analysis.reasons) == 2
+    window = analyze_window(_client(prom), COST, RULES)
+    assert window.verdict == "failed" and len(window.reasons) == 2
 
 
-def test_prometheus_errors_are_no_data_with_the_message(prom: _FakeProm) -> None:
+def test_prometheus_errors_are_inconclusive_with_the_message(prom: _FakeProm) -> None:
     prom.answers[PROMQL["p95_ms"]["canary"]] = {"http": 400, "error": "parse error at char 5"}
-    analysis = analyze(_client(prom), COST, RULES)
-    assert analysis.no_data
-    assert "HTTP 400 from Prometheus: parse error at char 5" in analysis.reasons[0]
+    window = analyze_window(_client(prom), COST, RULES)
+    assert window.verdict == "inconclusive"
+    assert "HTTP 400 from Prometheus: parse error at char 5" in window.reasons[0]
 
 
-def test_an_unreachable_prometheus_is_no_data() -> None:
+def test_an_unreachable_prometheus_is_inconclusive() -> None:
     client = Prometheus("http://127.0.0.1:9", timeout_s=2, attempts=2, pause_s=0)
-    analysis = analyze(client, Selectors(), RULES)
-    assert analysis.decision == "rollback" and analysis.no_data
-    assert "cannot reach Prometheus at http://127.0.0.1:9" in analysis.reasons[0]
+    window = analyze_window(client, Selectors(), RULES)
+    assert window.verdict == "inconclusive"
+    assert "cannot reach Prometheus at http://127.0.0.1:9" in window.reasons[0]
 
 
 def test_http_5xx_is_retried_a_bounded_number_of_times(prom: _FakeProm) -> None:
@@ -211,41 +241,76 @@ def test_http_5xx_is_retried_a_bounded_number_of_times(prom: _FakeProm) -> None:
     assert client.query(PROMQL["error_rate"]["canary"]) == 0.002
     assert pauses == [0.5]
     prom.fail_first = 5
-    assert analyze(client, Selectors(), RULES).no_data
+    assert analyze_window(client, Selectors(), RULES).verdict == "inconclusive"
 
 
 def test_the_cost_rule_is_skipped_without_a_cost_metric(prom: _FakeProm) -> None:
     client = _client(prom)
-    analysis = analyze(client, Selectors(), RULES)
-    assert analysis.decision == "promote"
-    assert client.sent == SENT_ORDER[:5]
-    assert next(m for m in analysis.measures if m.name == "cost_regression").status == "skipped"
+    window = analyze_window(client, Selectors(), RULES)
+    assert window.verdict == "passed"
+    assert client.sent == SENT_ORDER[:6]
+    assert _measure(window, "cost_regression").status == "skipped"
 
 
-@pytest.mark.parametrize("canary, decision", [("0", "promote"), ("0.001", "rollback")])
-def test_a_free_baseline(prom: _FakeProm, canary: str, decision: str) -> None:
+@pytest.mark.parametrize("canary, verdict", [("0", "passed"), ("0.001", "failed")])
+def test_a_free_baseline(prom: _FakeProm, canary: str, verdict: str) -> None:
     prom.answers[PROMQL["cost_regression"]["baseline"]] = "0"
     prom.answers[PROMQL["cost_regression"]["canary"]] = canary
-    assert analyze(_client(prom), COST, RULES).decision == decision
+    assert analyze_window(_client(prom), COST, RULES).verdict == verdict
 
 
-def test_selectors_and_labels_are_configurable(prom: _FakeProm) -> None:
+def test_an_absolute_cost_budget_judges_without_a_baseline(prom: _FakeProm) -> None:
+    prom.answers[PROMQL["cost_regression"]["baseline"]] = None
+    budget = RULES.model_copy(update={"cost_per_request": 0.0021})
+    window = analyze_window(_client(prom), COST, budget)
+    assert window.verdict == "passed"
+    assert _measure(window, "cost_regression").note == \
+        "judged against the absolute budget (no recorded baseline)"
+    tight = RULES.model_copy(update={"cost_per_request": 0.002})
+    assert analyze_window(_client(prom), COST, tight).reasons == (
+        "canary cost per request 0.0021 > 0.002 (cost_per_request)",)
+
+
+def test_the_baseline_is_read_before_the_rollout(prom: _FakeProm) -> None:
     client = _client(prom)
-    sel = Selectors(requests_metric="app_requests_total", duration_metric="app_latency_seconds",
-                    status_label="code", error_status="5..|429", track_label="variant",
-                    canary_track="new", baseline_track="stable", selector='service="api",env=~"prod"',
-                    window="10m", cost_metric="tokens_cost_total")
-    analyze(client, sel, RULES)
-    assert client.sent[:2] == [
-        '(sum(rate(app_requests_total{variant="new",code=~"5..|429",service="api",env=~"prod"}[10m])) '
-        'or vector(0)) / sum(rate(app_requests_total{variant="new",service="api",env=~"prod"}[10m]))',
-        '(sum(rate(app_requests_total{variant="stable",code=~"5..|429",service="api",env=~"prod"}[10m])) '
-        'or vector(0)) / sum(rate(app_requests_total{variant="stable",service="api",env=~"prod"}[10m]))',
+    analyze_window(client, Selectors(baseline_at=1_767_225_600), RULES)
+    at = "[1m] @ 1767225600"
+    assert client.sent[2] == (f'(sum(rate(http_requests_total{{track="baseline",status=~"5.."}}{at})) '
+                              f'or vector(0)) / sum(rate(http_requests_total{{track="baseline"}}{at}))')
+    assert client.sent[0] == PROMQL["requests"]["canary"]  # the canary is read now
+
+
+def test_selectors_labels_and_units_are_configurable(prom: _FakeProm) -> None:
+    client = _client(prom)
+    sel = Selectors(requests_metric="app_requests_total", duration_metric="app_latency_ms",
+                    duration_unit="milliseconds", status_label="code", error_status="5..|429",
+                    track_label="variant", canary_track="new", baseline_track="stable",
+                    selector='service="api",env=~"prod"', window="10m", cost_metric="tokens_cost_total")
+    more = ',service="api",env=~"prod"}[10m]'
+    prom.answers[f'sum(increase(app_requests_total{{variant="new"{more}))'] = "600"
+    p95 = f'histogram_quantile(0.95, sum by (le) (rate(app_latency_ms_bucket{{variant="new"{more})))'
+    prom.answers[p95] = "120"
+    window = analyze_window(client, sel, RULES)
+    assert client.sent[:3] == [
+        f'sum(increase(app_requests_total{{variant="new"{more}))',
+        f'(sum(rate(app_requests_total{{variant="new",code=~"5..|429"{more})) '
+        f'or vector(0)) / sum(rate(app_requests_total{{variant="new"{more}))',
+        f'(sum(rate(app_requests_total{{variant="stable",code=~"5..|429"{more})) '
+        f'or vector(0)) / sum(rate(app_requests_total{{variant="stable"{more}))',
     ]
-    assert client.sent[2] == ('histogram_quantile(0.95, sum by (le) '
-                              '(rate(app_latency_seconds_bucket{variant="new",service="api",env=~"prod"}[10m])))')
-    assert client.sent[4] == ('sum(rate(tokens_cost_total{variant="new",service="api",env=~"prod"}[10m])) '
-                              '/ sum(rate(app_requests_total{variant="new",service="api",env=~"prod"}[10m]))')
+    assert _measure(window, "p95_ms").canary == 120.0  # milliseconds are not multiplied
+    assert client.sent[6] == (f'sum(rate(tokens_cost_total{{variant="new"{more})) '
+                              f'/ sum(rate(app_requests_total{{variant="new"{more}))')
+
+
+def test_the_live_version_is_read_without_a_track_or_a_baseline(prom: _FakeProm) -> None:
+    client = _client(prom)
+    analyze_window(client, Selectors(live=True, selector='service="api"', cost_metric="c_total"), RULES)
+    assert client.sent[0] == 'sum(increase(http_requests_total{service="api"}[1m]))'
+    assert not any("baseline" in q for q in client.sent)
+    client.sent.clear()
+    analyze_window(client, Selectors(live=True, live_track="stable"), RULES)
+    assert client.sent[0] == 'sum(increase(http_requests_total{track="stable"}[1m]))'
 
 
 @pytest.mark.parametrize("changes, option", [
@@ -254,38 +319,90 @@ def test_selectors_and_labels_are_configurable(prom: _FakeProm) -> None:
     ({"window": "5 minutes"}, "--window"),
     ({"selector": 'service="api"}) or vector(1'}, "--selector"),
     ({"cost_metric": "sum(cost)"}, "--cost-metric"),
+    ({"duration_unit": "hours"}, "--duration-unit"),
+    ({"live_track": ""}, "--live-track"),
 ])
 def test_bad_selectors_are_refused(changes: dict[str, str], option: str) -> None:
     with pytest.raises(SpecError) as caught:
-        Selectors(**changes).validate()
+        Selectors(**changes).validate()  # type: ignore[arg-type]
     assert caught.value.field == option
 
 
 def test_track_values_are_quoted_not_injected(prom: _FakeProm) -> None:
     client = _client(prom)
-    analyze(client, Selectors(canary_track='x"} or vector(1) #'), RULES)
+    analyze_window(client, Selectors(canary_track='x"} or vector(1) #'), RULES)
     assert 'track="x\\"} or vector(1) #"' in client.sent[0]
 
 
-# --- the bake ---------------------------------------------------------------------------------
+# --- the bake: many windows, one decision ------------------------------------------------------
 
-def test_a_breach_during_the_bake_rolls_back_at_once(prom: _FakeProm) -> None:
+def _windows(verdicts: str) -> list[Window]:
+    """`p` passed, `f` failed, `i` inconclusive."""
+    names = {"p": "passed", "f": "failed", "i": "inconclusive"}
+    return [Window(names[v], 600.0, (), (f"window {n}",), None)  # type: ignore[arg-type]
+            for n, v in enumerate(verdicts)]
+
+
+@pytest.mark.parametrize("verdicts, planned, finished, expected", [
+    ("pppppfpppp", 10, True, "promote"),  # one blip
+    ("ppffpppppp", 10, True, "promote"),  # one blip over two windows
+    ("pfpfpf", 10, False, "rollback"),  # a third failure: more than failure_limit 2
+    ("pppfff", 10, False, "rollback"),  # three in a row
+    ("pfpf", 10, False, None),  # the bake goes on
+    ("piiip", 10, False, "rollback inconclusive"),  # more than inconclusive_limit 2
+    ("ppiippppp", 10, True, "promote"),
+    ("iifff", 6, False, "rollback"),
+    ("f", 1, True, "rollback"),  # one window: it decides
+    ("i", 1, True, "rollback inconclusive"),
+    ("p", 1, True, "promote"),
+    ("ff", 2, False, "rollback"),  # a bake of two tolerates one failed window at most
+    ("fp", 2, True, "promote"),
+])
+def test_the_bake_rules(verdicts: str, planned: int, finished: bool, expected: str | None) -> None:
+    result = judge(_windows(verdicts), planned, RULES, finished)
+    if expected is None:
+        assert result is None
+        return
+    assert result is not None
+    decision, inconclusive, reasons = result
+    assert f"{decision}{' inconclusive' if inconclusive else ''}" == expected
+    assert bool(reasons) == (decision == "rollback")
+
+
+def test_a_bake_with_no_passed_window_never_promotes() -> None:
+    # Within every limit (two failed, two inconclusive of four), and still no evidence of health.
+    assert judge(_windows("fiif"), 4, RULES, True) == ("rollback", True, ("no window passed",))
+
+
+def test_the_bake_queries_each_window_at_its_end_and_waits_only_for_the_future(prom: _FakeProm) -> None:
+    now = [10_000.0]
+    pauses: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        now[0] += seconds
+
+    seen: list[int] = []
+    analysis = analyze_over_bake(_client(prom), Selectors(), RULES, 25, 300, 60, start=9_880,
+                                 clock=lambda: now[0], sleep=sleep, on_window=lambda n, _: seen.append(n))
+    assert analysis.decision == "promote" and analysis.planned == 5 and seen == [1, 2, 3, 4, 5]
+    assert pauses == [60.0, 60.0, 60.0]  # windows ending 9940 and 10000 were already over
+    assert [w.at for w in analysis.windows] == [9_940, 10_000, 10_060, 10_120, 10_180]
+    assert sorted(set(prom.times), key=float) == [f"{t}.000" for t in (9_940, 10_000, 10_060, 10_120, 10_180)]
+
+
+def test_a_failing_bake_stops_as_soon_as_the_rules_decide(prom: _FakeProm) -> None:
     prom.answers[PROMQL["error_rate"]["canary"]] = "0.2"
-    pauses: list[float] = []
-    analysis = analyze_over_bake(_client(prom), Selectors(), RULES, 5, 600, 60, sleep=pauses.append)
-    assert analysis.decision == "rollback" and analysis.rounds == 1 and pauses == [60.0]
+    analysis = analyze_over_bake(_client(prom), Selectors(), RULES, 5, 600, 60, start=0)
+    assert analysis.decision == "rollback" and len(analysis.windows) == 3
+    assert analysis.reasons[0].startswith("3 failed window(s) in a row (consecutive_failures 3)")
 
 
-def test_the_last_round_of_the_bake_decides(prom: _FakeProm) -> None:
-    prom.answers[PROMQL["p95_ms"]["canary"]] = None  # no data is tolerated until the end
-    pauses: list[float] = []
-    rounds: list[int] = []
-    analysis = analyze_over_bake(_client(prom), Selectors(), RULES, 5, 180, 60, sleep=pauses.append,
-                                 on_round=lambda n, _: rounds.append(n))
-    assert analysis.no_data and analysis.rounds == 3 and rounds == [1, 2, 3] and pauses == [60.0] * 3
-    prom.answers = healthy()
-    assert analyze_over_bake(_client(prom), Selectors(), RULES, 5, 120, 60,
-                             sleep=lambda _: None).decision == "promote"
+@pytest.mark.parametrize("bake, window, words", [(30, 60, "shorter than one window"),
+                                                 (10**6, 1, "too many")])
+def test_a_bake_that_cannot_be_cut_into_windows_is_refused(bake: int, window: int, words: str) -> None:
+    with pytest.raises(SpecError, match=words):
+        analyze_over_bake(Prometheus("http://127.0.0.1:9"), Selectors(), RULES, 5, bake, window)
 
 
 # --- the CLI ----------------------------------------------------------------------------------
@@ -295,23 +412,32 @@ RULES_JSON = '{"error_rate": 0.01, "p95_ms": 300, "cost_regression": 0.1}'
 
 def test_cli_promote_writes_the_summary_and_the_report(prom: _FakeProm, tmp_path: Path) -> None:
     step = tmp_path / "step.md"
-    result = gate_process(tmp_path, "canary-analyze", "--step", "5", "--cost-metric", "llm_cost_usd_total",
-                  "--report", "canary.json",
-                  env={"HARDEN_CI_PROMETHEUS_URL": prom.url, "HARDEN_CI_CANARY_ROLLBACK_ON": RULES_JSON,
-                       "GITHUB_STEP_SUMMARY": str(step), "HARDEN_CI_PROMETHEUS_TOKEN": "s3cret"})
+    result = gate_process(tmp_path, "canary-analyze", "--step", "5", "--report", "canary.json",
+                          env={"HARDEN_CI_PROMETHEUS_URL": prom.url,
+                               "HARDEN_CI_CANARY_ROLLBACK_ON": RULES_JSON,
+                               "HARDEN_CI_CANARY_METRICS": '{"cost_metric": "llm_cost_usd_total"}',
+                               "GITHUB_STEP_SUMMARY": str(step), "HARDEN_CI_PROMETHEUS_TOKEN": "s3cret"})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "### ✅ Canary step 5%: PROMOTE" in result.stdout
     assert "| error rate | 0.20% | 0.10% | ≤ 1.00% | ✅ ok |" in step.read_text("utf-8")
+    assert "| now | 600 | ✅ passed |  |" in result.stdout
     report = json.loads((tmp_path / "canary.json").read_text("utf-8"))
-    assert report["decision"] == "promote" and report["step"] == 5 and report["no_data"] is False
-    assert report["rules"] == {"error_rate": 0.01, "p95_ms": 300, "cost_regression": 0.1}
-    p95 = next(m for m in report["measures"] if m["name"] == "p95_ms")
+    assert report["decision"] == "promote" and report["step"] == 5 and report["inconclusive"] is False
+    assert report["rules"] == RollbackRules(error_rate=0.01, p95_ms=300, cost_regression=0.1).model_dump()
+    p95 = next(m for m in report["windows"][0]["measures"] if m["name"] == "p95_ms")
     assert p95["canary"] == 120.0 and p95["queries"]["canary"] == PROMQL["p95_ms"]["canary"]
+    assert PROMQL["cost_regression"]["canary"] in prom.received  # from --metrics
     assert set(prom.auth) == {"Bearer s3cret"}
     assert "s3cret" not in result.stdout + result.stderr
 
 
-def test_cli_rollback_and_no_data_exit_1(prom: _FakeProm, tmp_path: Path) -> None:
+def test_cli_options_override_the_spec_metrics(prom: _FakeProm) -> None:
+    gate_invoke("canary-analyze", "--prometheus", prom.url, "--requests-metric", "b_total",
+                env={"HARDEN_CI_CANARY_METRICS": '{"requests_metric": "a_total", "canary_track": "new"}'})
+    assert prom.received[0] == 'sum(increase(b_total{track="new"}[1m]))'
+
+
+def test_cli_rollback_and_inconclusive_exit_1(prom: _FakeProm, tmp_path: Path) -> None:
     prom.answers[PROMQL["p95_ms"]["canary"]] = "0.9"
     rolled = gate_process(tmp_path, "canary-analyze", "--prometheus", prom.url, "--report", "r.json")
     assert rolled.returncode == 1
@@ -320,8 +446,8 @@ def test_cli_rollback_and_no_data_exit_1(prom: _FakeProm, tmp_path: Path) -> Non
     prom.answers[PROMQL["p95_ms"]["canary"]] = None
     empty = gate_invoke("canary-analyze", "--prometheus", prom.url)
     assert empty.exit_code == 1
-    assert "ROLLBACK (no data: failing safe)" in empty.stdout
-    assert "no data for p95_ms: canary: no data in the last 5m" in empty.stdout
+    assert "ROLLBACK (inconclusive: failing safe)" in empty.stdout
+    assert "- inconclusive p95_ms: no p95_ms series in the window" in empty.stdout
 
 
 @pytest.mark.parametrize("args, words", [
@@ -329,8 +455,12 @@ def test_cli_rollback_and_no_data_exit_1(prom: _FakeProm, tmp_path: Path) -> Non
     (["--prometheus", "https://user:pw@prom.example.com"], "may not carry credentials"),
     (["--prometheus", "http://127.0.0.1:9", "--rollback-on", '{"error_rate": 3}'], "error_rate"),
     (["--prometheus", "http://127.0.0.1:9", "--rollback-on", '{"p95": 300}'], "p95"),
+    (["--prometheus", "http://127.0.0.1:9", "--rollback-on", '{"min_requests": 0}'], "min_requests"),
+    (["--prometheus", "http://127.0.0.1:9", "--metrics", '{"track_label": "a b"}'], "track_label"),
+    (["--prometheus", "http://127.0.0.1:9", "--metrics", "["], "--metrics is not valid"),
     (["--prometheus", "http://127.0.0.1:9", "--selector", "service=api"], "label matchers"),
     (["--prometheus", "http://127.0.0.1:9", "--bake", "ten minutes"], "--bake"),
+    (["--prometheus", "http://127.0.0.1:9", "--bake", "30s"], "shorter than one window"),
 ])
 def test_cli_bad_input_exits_2(args: list[str], words: str) -> None:
     result = gate_invoke("canary-analyze", *args)
@@ -390,7 +520,29 @@ def test_flag_set_cli(flags: Path) -> None:
     assert gate_invoke("flag-set", "--file", str(broken), "--flag", "x", "--percent", "5").exit_code == 2
 
 
-@pytest.mark.parametrize("share, decision", [("0.04", "promote"), ("0.3", "rollback")])
+@pytest.mark.parametrize("kind", ["device", "fifo", "deep", "huge"])
+def test_flag_set_refuses_what_it_cannot_read_safely_without_hanging(tmp_path: Path,
+                                                                    kind: str) -> None:
+    """/dev/zero, a FIFO nobody writes, JSON nested beyond the limit, a file over the size
+    limit: each a clear exit 2 at once (a FIFO or device would block a plain read forever)."""
+    path = tmp_path / "flags.json"
+    if kind == "device":
+        path.symlink_to("/dev/zero")
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "deep":
+        path.write_text("[" * 5000 + "]" * 5000, "utf-8")
+    else:
+        path.write_bytes(b" " * (4 * 1024 * 1024 + 1))
+    done = gate_process(tmp_path, "flag-set", "--file", "flags.json", "--flag", "x",
+                        "--percent", "5")
+    assert done.returncode == 2, done.stderr
+    expected = {"device": "not a regular file", "fifo": "not a regular file",
+                "deep": "nested deeper than", "huge": "larger than"}[kind]
+    assert expected in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("share, decision", [("0.04", "passed"), ("0.3", "failed")])
 def test_a_p95_beyond_the_top_bucket_is_not_read_as_the_top_bound(
         prom: _FakeProm, share: str, decision: str) -> None:
     """histogram_quantile answers the highest finite bound (here 250 ms, under the 300 ms
@@ -398,10 +550,10 @@ def test_a_p95_beyond_the_top_bucket_is_not_read_as_the_top_bound(
     p95 is above every bucket, a breach."""
     prom.answers[PROMQL["p95_ms"]["canary"]] = "0.25"
     prom.answers[P95_GUARD] = share
-    analysis = analyze(_client(prom), Selectors(cost_metric="llm_cost_usd_total"), RULES)
-    assert analysis.decision == decision
-    p95 = next(m for m in analysis.measures if m.name == "p95_ms")
-    if decision == "rollback":
+    window = analyze_window(_client(prom), Selectors(cost_metric="llm_cost_usd_total"), RULES)
+    assert window.verdict == decision
+    p95 = _measure(window, "p95_ms")
+    if decision == "failed":
         assert p95.canary == float("inf") and p95.status == "breached"
         assert "30.00% of requests are slower than the highest histogram bucket (250 ms)" in p95.note
     else:

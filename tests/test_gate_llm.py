@@ -4,21 +4,24 @@ the JSON report, baselines, and the CLI's exit codes end to end."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from helpers import gate_invoke
 
 from harden_ci.errors import SpecError
 from harden_ci.gates import llm_inputs as inputs
-from harden_ci.gates import llm_report
+from harden_ci.gates import llm_report, llm_scoring
 from harden_ci.gates.llm_inputs import Tolerance
 from harden_ci.gates.llm_schema import SchemaValidator
 from harden_ci.gates.llm_scoring import (
@@ -206,31 +209,49 @@ def test_schema_errors_name_the_path() -> None:
     validator = SchemaValidator({"type": "object", "required": ["answer"], "properties": {
         "answer": {"type": "string"}, "sources": {"type": "array", "items": {"type": "string"}}}})
     assert validator.errors({"answer": 3, "sources": ["a", None]}) == [
-        "$.answer: expected string, got integer 3",
-        "$.sources[1]: expected string, got null",
+        "$.answer: 3 is not of type 'string'",
+        "$.sources[1]: None is not of type 'string'",
     ]
-    assert validator.errors({}) == ["$: missing required property 'answer'"]
+    assert validator.errors({}) == ["$: 'answer' is a required property"]
 
 
 @pytest.mark.parametrize(("schema", "message"), [
-    ({"type": "string", "propertyNames": {"maxLength": 3}}, "unsupported keyword 'propertyNames'"),
-    ({"type": "text"}, "is not one of string"),
-    ({"items": [{"type": "string"}]}, "must be an object or a boolean"),
-    ({"pattern": "("}, "not a valid regular expression"),
+    ({"type": "string", "requird": ["a"]}, "unknown keyword 'requird' (not in draft 2020-12)"),
+    ({"properties": {"a": {"maxLenght": 3}}}, "#/properties/a: unknown keyword 'maxLenght'"),
+    ({"type": "text"}, "#/type: 'text' is not valid"),
+    ({"items": [{"type": "string"}]}, "is not of type 'object', 'boolean'"),
     ({"$ref": "https://example.com/s.json"}, "only references inside the document"),
-    ({"$ref": "#/$defs/missing"}, "does not resolve"),
-    ({"minLength": -1}, "non-negative integer"),
-    ({"anyOf": []}, "non-empty list"),
+    ({"minLength": -1}, "#/minLength: -1 is less than the minimum of 0"),
+    ({"anyOf": []}, "should be non-empty"),
 ])
 def test_schemas_it_cannot_enforce_are_refused(schema: dict[str, object], message: str) -> None:
-    with pytest.raises(SpecError, match="supported keywords") as caught:
+    with pytest.raises(SpecError, match="draft 2020-12") as caught:
         SchemaValidator(schema, "answer.schema.json")
     assert message in str(caught.value)
     assert str(caught.value).startswith("answer.schema.json: JSON Schema #")
 
 
-def test_a_recursive_reference_stops_with_an_error_not_a_crash() -> None:
-    assert SchemaValidator({"$ref": "#"}).errors(1)[0].endswith("schema recursion deeper than 64 levels")
+def test_a_bad_pattern_is_refused_at_load() -> None:
+    with pytest.raises(SpecError, match=r"#/pattern: '\(' is not a 'regex'"):
+        SchemaValidator({"pattern": "("})
+
+
+def test_full_draft_2020_12_keywords_are_enforced() -> None:
+    # Keywords the old hand-written subset refused: now validated by the jsonschema library.
+    validator = SchemaValidator({"type": "object", "propertyNames": {"maxLength": 3},
+                                 "dependentRequired": {"a": ["b"]},
+                                 "prefixItems": [{"type": "string"}], "if": {"required": ["c"]},
+                                 "then": {"properties": {"c": {"const": 1}}}})
+    assert validator.is_valid({"a": 1, "b": 2})
+    assert not validator.is_valid({"long": 1})
+    assert not validator.is_valid({"a": 1})
+    assert not validator.is_valid({"c": 2})
+
+
+@pytest.mark.parametrize("schema", [{"$ref": "#"}, {"$ref": "#/$defs/missing"}])
+def test_a_reference_that_loops_or_dangles_stops_with_exit_2_not_a_crash(schema: dict[str, object]) -> None:
+    with pytest.raises(SpecError, match="JSON Schema #"):
+        SchemaValidator(schema).errors(1)
 
 
 # --- input files ----------------------------------------------------------------------------
@@ -319,7 +340,7 @@ def test_a_schema_violation_fails_the_gate() -> None:
     assert not verdict.passed
     [failure] = verdict.failures
     assert failure.startswith("schema: 2 output(s) violate")
-    assert "city: $.population_m: matches none of the anyOf alternatives" in failure
+    assert "city: $.population_m: None is not valid under any of the given schemas" in failure
     assert "verdict: $.notes" in failure
 
 
@@ -346,9 +367,21 @@ def test_the_boundary_of_the_band_passes() -> None:
     gold = [inputs.GoldCase(str(i), "x", "exact", Tolerance(), (), False, 10, i) for i in range(20)]
     outputs = [inputs.EvalOutput(str(i), "x" if i else "y", 10, 2, i) for i in range(20)]
     verdict = score(gold, outputs, baseline=inputs.Baseline(1.0, {}, "t"), tolerance=0.05,
-                    token_budget=0.2)
+                    token_budget=0.2, allow_no_token_baseline=True)
     assert verdict.pass_rate == 0.95 and verdict.passed  # 0.95 >= 1.0 - 0.05 despite float noise
     assert verdict.baseline_tokens is None and "token budget was not checked" in verdict.notes[0]
+
+
+def test_a_token_budget_with_no_baseline_fails_unless_allowed() -> None:
+    gold = [inputs.GoldCase(str(i), "x", "exact", Tolerance(), (), False, None, i) for i in range(3)]
+    outputs = [inputs.EvalOutput(str(i), "x", 10, 2, i) for i in range(3)]
+    verdict = score(gold, outputs, baseline=inputs.Baseline(1.0, {}, "t"), tolerance=0.05,
+                    token_budget=0.2)
+    assert not verdict.passed
+    assert verdict.failures == ["token budget: no case has a baseline token count, so the budget "
+                                "cannot be checked; add `tokens` to the gold lines or commit a "
+                                "baseline file (harden-ci gate llm-score --write-baseline), or "
+                                "allow it explicitly (--allow-no-token-baseline)"]
 
 
 def test_missing_and_extra_outputs() -> None:
@@ -578,3 +611,190 @@ def test_llm_run_stops_the_whole_command_tree_at_the_timeout(tmp_path: Path) -> 
     result = gate("llm-run", "--seed", "1", "--out", str(tmp_path / "o.jsonl"), "--timeout", "1", "--",
                   "sh", "-c", "sleep 60 & sleep 60")
     assert result.returncode == 1 and "did not finish within 1 s" in result.stdout
+
+
+# --- matchers beyond string equality (issue 14, point 6) ---------------------------------------
+
+def gold_case(match: str, expected: object, tmp_path: Path, **extra: object) -> inputs.GoldCase:
+    [case] = inputs.load_gold(write_lines(tmp_path / f"gold-{match}.jsonl",
+                                          [{"id": "c", "expected": expected, "match": match, **extra}]))
+    return case
+
+
+@pytest.mark.parametrize(("match", "expected", "extra", "output", "ok"), [
+    ("regex", r"^Paris\b", {}, "Paris, of course.", True),
+    ("regex", r"^Paris\b", {}, "It is Paris.", False),
+    ("regex", r"^paris", {"ignore_case": True}, "PARIS", True),
+    ("contains", "paris", {"ignore_case": True}, "The capital is PARIS.", True),
+    ("similarity", "The capital of France is Paris.", {}, "the capital of france is Paris", True),
+    ("similarity", "The capital of France is Paris.", {}, "Lyon", False),
+    ("similarity", "Paris is the capital", {"threshold": 0.99}, "Paris is the capitol", False),
+    ("tool_call", {"name": "get_weather", "arguments": {"type": "object", "required": ["city"],
+                                                        "properties": {"city": {"type": "string"}}}},
+     {}, {"tool_calls": [{"function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}]}, True),
+    ("tool_call", {"name": "get_weather", "arguments": {"type": "object", "required": ["city"]}},
+     {}, {"tool_calls": [{"function": {"name": "get_weather", "arguments": "{}"}}]}, False),
+    ("tool_call", {"name": "get_weather"}, {}, [{"name": "get_time", "arguments": {}}], False),
+    ("tool_call", {"name": "get_weather"}, {}, "I would call get_weather", False),
+])
+def test_new_matchers(tmp_path: Path, match: str, expected: object, extra: dict[str, object],
+                      output: object, ok: bool) -> None:
+    passed, detail = llm_scoring.match_case(gold_case(match, expected, tmp_path, **extra), output)
+    assert passed is ok, detail
+
+
+def test_a_correct_paraphrase_passes_similarity_where_exact_failed(tmp_path: Path) -> None:
+    answer = "Paris is the capital of France."
+    paraphrase = "The capital of France is Paris."
+    assert not llm_scoring.match_case(gold_case("exact", answer, tmp_path), paraphrase)[0]
+    case = gold_case("similarity", answer, tmp_path, threshold=0.6)
+    assert llm_scoring.match_case(case, paraphrase)[0]
+
+
+def judge_script(tmp_path: Path, body: str) -> tuple[str, Path, str]:
+    script = tmp_path / "judge.py"
+    script.write_text("import json, os, sys\nrequest = json.load(sys.stdin)\n" + body, encoding="utf-8")
+    prompt = tmp_path / "judge-prompt.txt"
+    prompt.write_text("Score the answer against the rubric from 0 to 1.\n", encoding="utf-8")
+    return json.dumps([sys.executable, str(script)]), prompt, hashlib.sha256(prompt.read_bytes()).hexdigest()
+
+
+def test_a_rubric_is_judged_by_the_judge_command_with_its_seed_and_prompt(tmp_path: Path) -> None:
+    from harden_ci.gates.auth_http import parse_argv
+    from harden_ci.gates.llm_matchers import Judge
+
+    command, prompt, digest = judge_script(tmp_path, (
+        "assert os.environ['HARDEN_CI_SEED'] == '11' and request['prompt'].startswith('Score')\n"
+        "print(json.dumps({'score': 0.9 if 'Paris' in request['output'] else 0.1, 'reason': 'r'}))\n"))
+    judge = Judge.load(parse_argv(command, "x"), 11, prompt, digest)
+    case = gold_case("rubric", "Names Paris as the capital", tmp_path, threshold=0.7)
+    assert llm_scoring.match_case(case, "Paris", judge) == (True, "match")
+    assert llm_scoring.match_case(case, "Lyon", judge) == (False, "judge score 0.1 < 0.7 (\"r\")")
+    with pytest.raises(SpecError, match="not the pinned"):
+        Judge.load(parse_argv(command, "x"), 11, prompt, "0" * 64)
+    with pytest.raises(SpecError, match="a judge command is needed"):
+        llm_scoring.match_case(case, "Paris", None)
+
+
+def test_a_judge_printing_garbage_is_exit_2_not_a_pass(tmp_path: Path) -> None:
+    from harden_ci.gates.auth_http import parse_argv
+    from harden_ci.gates.llm_matchers import Judge
+
+    command, prompt, digest = judge_script(tmp_path, "print(json.dumps({'score': 7}))\n")
+    judge = Judge.load(parse_argv(command, "x"), 1, prompt, digest)
+    with pytest.raises(SpecError, match=r'must print \{"score": 0..1\}'):
+        llm_scoring.match_case(gold_case("rubric", "r", tmp_path), "x", judge)
+
+
+def test_wilson_interval() -> None:
+    low, high = llm_scoring.wilson(6, 8)
+    assert (round(low, 3), round(high, 3)) == (0.409, 0.929)
+    assert llm_scoring.wilson(20, 20)[1] == 1.0 and llm_scoring.wilson(0, 0) == (0.0, 1.0)
+
+
+def test_repeated_samples_read_the_interval_against_the_band() -> None:
+    gold = [inputs.GoldCase(str(i), "x", "exact", Tolerance(), (), False, 12, i) for i in range(10)]
+
+    def outputs(fails: int) -> list[inputs.EvalOutput]:
+        return [inputs.EvalOutput(str(i), "y" if n < fails and i == 0 else "x", 10, 2, i)
+                for i in range(10) for n in range(5)]
+
+    def run(outs: list[inputs.EvalOutput]) -> llm_scoring.Verdict:
+        return score(gold, outs, baseline=inputs.Baseline(1.0, {}, "t"), tolerance=0.05,
+                     token_budget=0.2, samples=5, allow_no_token_baseline=True)
+
+    # 2 failed samples of 50 (0.96): noise, passes; half the samples of every case fail: fails.
+    assert run(outputs(2)).passed
+    noisy = [o if n % 2 else inputs.EvalOutput(o.id, "y", 10, 2, o.line)
+             for n, o in enumerate(outputs(0))]
+    verdict = run(noisy)
+    assert not verdict.passed
+    assert verdict.failures[0].startswith("score: pass rate 0.500 (25/50 samples, 95% CI 0.366-0.634)")
+    assert "the whole interval is below the tolerance band" in verdict.failures[0]
+    missing = [o for n, o in enumerate(outputs(0)) if not (o.id == "3" and n % 5 < 2)]
+    assert {c.id: c.detail for c in run(missing).cases if not c.passed} == {
+        "3": "3/5 samples pass; 2 of 5 samples missing"}
+
+
+def test_more_samples_than_declared_is_bad_input(tmp_path: Path) -> None:
+    line = {"id": "a", "output": "x", "usage": {"prompt_tokens": 1, "completion_tokens": 1}}
+    path = write_lines(tmp_path / "o.jsonl", [line, line, line])
+    assert len(inputs.load_outputs(path, samples=3)) == 3
+    with pytest.raises(SpecError, match="more than the 2 samples per case"):
+        inputs.load_outputs(path, samples=2)
+
+
+# --- malformed input fails safe (issue 14, point 9) ----------------------------------------------
+
+def test_llm_score_on_deeply_nested_json_exits_2_not_3(tmp_path: Path) -> None:
+    outputs = tmp_path / "deep.jsonl"
+    outputs.write_text('{"id": "a", "output": ' + "[" * 100_000 + "]" * 100_000 + "}\n", encoding="utf-8")
+    result = gate_invoke("llm-score", "--outputs", str(outputs), "--gold", str(GOLD))
+    assert result.exit_code == 2, result.output
+    assert "nested deeper than 64 levels" in result.output
+
+
+def test_llm_score_on_a_redos_schema_pattern_returns_within_a_bound(tmp_path: Path) -> None:
+    schema = tmp_path / "redos.schema.json"
+    schema.write_text(json.dumps({"properties": {"answer": {"pattern": "^(a|aa)+$"}}}), encoding="utf-8")
+    outputs = write_lines(tmp_path / "o.jsonl", [{"id": "capital-fr", "output": {"answer": "a" * 60 + "b"},
+                                                  "usage": {"prompt_tokens": 1, "completion_tokens": 1}}])
+    started = time.monotonic()
+    result = gate_invoke("llm-score", "--outputs", str(outputs), "--gold", str(GOLD), "--schema", str(schema))
+    assert time.monotonic() - started < 30  # the pattern alone would run for hours
+    assert result.exit_code == 2, result.output
+    assert "ran longer than 0.25 s (catastrophic backtracking?)" in result.output
+
+
+@pytest.mark.parametrize("kind", ["dev-zero", "fifo", "directory"])
+def test_llm_score_refuses_non_regular_files_at_once(tmp_path: Path, kind: str) -> None:
+    if kind == "dev-zero":
+        path = Path("/dev/zero")
+    elif kind == "fifo":
+        path = tmp_path / "outputs.fifo"
+        os.mkfifo(path)  # opening it would block until a writer comes
+    else:
+        path = tmp_path
+    with pytest.raises(SpecError, match="is not a regular file"):
+        inputs.load_outputs(path)
+    result = gate_invoke("llm-score", "--outputs", str(GOLD), "--gold", str(path)) if kind != "directory" \
+        else None
+    assert result is None or (result.exit_code == 2 and "not a regular file" in result.output)
+
+
+# --- shadow traffic compares with the live answers (issue 14, point 4) ----------------------------
+
+def shadow_files(tmp_path: Path, live: dict[str, object], candidate: dict[str, object]) -> list[str]:
+    usage = {"prompt_tokens": 1, "completion_tokens": 1}
+    live_path = write_lines(tmp_path / "live.jsonl", [{"id": k, "output": v, "usage": usage}
+                                                      for k, v in live.items()])
+    new_path = write_lines(tmp_path / "shadow.jsonl", [{"id": k, "output": v, "usage": usage}
+                                                       for k, v in candidate.items()])
+    return ["--live", str(live_path), "--candidate", str(new_path)]
+
+
+def test_shadow_answers_that_agree_with_the_live_ones_pass_without_gold(tmp_path: Path) -> None:
+    # Live prompts have no gold ids: the old scorer read 0 of N as scored and failed every time.
+    files = shadow_files(tmp_path, {"p1": "Paris is the capital of France.", "p2": "42"},
+                         {"p1": "Paris is the capital of France", "p2": "42"})
+    result = gate_invoke("llm-shadow", *files)
+    assert result.exit_code == 0, result.output
+    assert "LLM shadow: PASS (100.0% of 2 prompt(s) agree)" in result.output
+
+
+def test_shadow_answers_that_drift_fail(tmp_path: Path) -> None:
+    files = shadow_files(tmp_path, {"p1": "Paris is the capital of France.", "p2": "42"},
+                         {"p1": "I cannot help with that.", "p2": "42"})
+    result = gate_invoke("llm-shadow", *files)
+    assert result.exit_code == 1
+    assert "agrees with the live one on 50.0% of 2 prompt(s), below 90.0%" in result.output
+
+
+def test_shadow_with_no_shared_prompt_fails_and_schema_is_checked(tmp_path: Path) -> None:
+    result = gate_invoke("llm-shadow", *shadow_files(tmp_path, {"p1": "a"}, {"other": "a"}))
+    assert result.exit_code == 1 and "nothing was compared" in result.output
+    schema = tmp_path / "s.json"
+    schema.write_text('{"type": "object"}', encoding="utf-8")
+    result = gate_invoke("llm-shadow", *shadow_files(tmp_path, {"p1": "a"}, {"p1": "a"}),
+                         "--schema", str(schema))
+    assert result.exit_code == 1 and "schema: $: 'a' is not of type 'object'" in result.output

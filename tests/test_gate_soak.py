@@ -364,3 +364,74 @@ def test_a_script_without_a_default_function_fails_the_soak(tmp_path: Path) -> N
     assert result.returncode == 1, result.stdout + result.stderr
     assert "must export a default function" in result.stderr
     assert "k6 failed with exit code" in result.stdout
+
+
+# --- budgets that were never measured, malformed summaries (issue 14, points 7 and 9) ----------
+
+def _without_llm_tool_calls(metrics: dict[str, Any]) -> dict[str, Any]:
+    metrics = copy.deepcopy(metrics)
+    for name, entry in metrics.items():
+        if "kind:llm_tool" in name:
+            entry.update({"count": 0, "passes": 0, "fails": 0} if "failed" in name else {"count": 0})
+    return metrics
+
+
+def test_a_budget_the_spec_sets_but_no_journey_tags_fails() -> None:
+    _, metrics = _captured()
+    metrics = _without_llm_tool_calls(metrics)
+    budgets = soak_budgets.parse_budgets('{"api_p95_ms": 300, "llm_tool_p95_ms": 1500, "p50_ms": 100, '
+                                         '"cold_start_ms": 1000}')
+    plan = soak_budgets.build_plan([str(JOURNEY)], budgets, 2, 2)
+    report = soak_report.judge(plan, metrics, 0)
+    assert not report.passed
+    assert report.reasons[0].startswith("llm_tool_p95_ms (llm_tool): the spec sets this budget but no "
+                                        "journey sent a request tagged kind:llm_tool, so it was never "
+                                        "measured")
+    # The same data with the LLM budget left at its default (the service makes no LLM calls).
+    unset = soak_budgets.parse_budgets('{"api_p95_ms": 300, "p50_ms": 100, "cold_start_ms": 1000}')
+    assert soak_report.judge(soak_budgets.build_plan([str(JOURNEY)], unset, 2, 2), metrics, 0).passed
+
+
+def test_which_budgets_the_spec_set_survives_the_plan_file(tmp_path: Path) -> None:
+    budgets = soak_budgets.parse_budgets('{"llm_tool_p95_ms": 900}')
+    plan = soak_budgets.build_plan([str(JOURNEY)], budgets, 2, 2)
+    (tmp_path / "plan.json").write_text(plan.to_json(), "utf-8")
+    assert soak_budgets.load_plan(tmp_path / "plan.json").measured() == [
+        ("llm_tool_p95_ms", "llm_tool"), ("error_rate", "llm_tool")]
+
+
+@pytest.mark.parametrize(("key", "value"), [("p(95)", "12ms"), ("med", None), ("count", True),
+                                            ("p(95)", 1e999)])
+def test_soak_report_refuses_non_numeric_k6_values_with_exit_2(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, key: str, value: object) -> None:
+    summary = json.loads(SUMMARY.read_text("utf-8"))
+    out = _prepared(tmp_path, monkeypatch, summary)
+    summary["metrics"]["http_req_duration{journey:journey,kind:api,phase:steady}"][key] = value
+    (out / "k6-summary.json").write_text(json.dumps(summary).replace("Infinity", "1e999"), "utf-8")
+    result = gate_invoke("soak-report", "--out-dir", "out", "--k6-exit-code", "0")
+    assert result.exit_code == 2, result.output
+    assert "not a finite number" in result.stderr
+
+
+def test_soak_report_refuses_a_summary_that_is_not_a_regular_file(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    out = _prepared(tmp_path, monkeypatch, {})
+    (out / "k6-summary.json").unlink()
+    (out / "k6-summary.json").symlink_to("/dev/zero")
+    result = gate_invoke("soak-report", "--out-dir", "out", "--k6-exit-code", "0")
+    assert result.exit_code == 2 and "not a regular file" in result.stderr
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo", "deep"])
+def test_the_soak_plan_is_read_safely(tmp_path: Path, kind: str) -> None:
+    """The plan file soak-report reads back: a device, a FIFO or deep nesting is a clear
+    error at once, never a hang or a crash."""
+    path = tmp_path / "plan.json"
+    if kind == "device":
+        path.symlink_to("/dev/zero")
+    elif kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.write_text("[" * 5000 + "]" * 5000, "utf-8")
+    with pytest.raises(SpecError, match="not a regular file" if kind != "deep" else "nested deeper"):
+        soak_budgets.load_plan(path)

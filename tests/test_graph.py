@@ -24,7 +24,7 @@ from harden_ci.report.facts import plan_workflows
 from harden_ci.report.graph import dot, mermaid
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ("minimal", "learnhub")
+EXAMPLES = ("minimal", "learnhub", "monorepo")
 SUFFIX = {"mermaid": "mmd", "dot": "dot"}
 
 

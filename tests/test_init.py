@@ -5,6 +5,7 @@ hooks and the composite action."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -134,12 +135,20 @@ def test_empty_repository_gets_a_placeholder_that_fails_until_edited(tmp_path: P
 
 def test_a_workspace_root_is_not_a_service(tmp_path: Path) -> None:
     root = tmp_path / "ws"
-    for folder in ("packages/a", "packages/b"):
+    for folder in ("apps/a", "apps/b", "packages/lib"):
         (root / folder).mkdir(parents=True)
-        (root / folder / "package.json").write_text('{"name": "x"}', encoding="utf-8")
-    (root / "package.json").write_text('{"name": "ws", "workspaces": ["packages/*"]}',
+        (root / folder / "index.js").write_text("export {}\n", encoding="utf-8")
+    for app in ("a", "b"):
+        (root / "apps" / app / "package.json").write_text(
+            json.dumps({"name": app, "dependencies": {"lib": "*"}}), encoding="utf-8")
+    (root / "packages/lib/package.json").write_text('{"name": "lib"}', encoding="utf-8")
+    (root / "package.json").write_text('{"name": "ws", "workspaces": ["apps/*", "packages/*"]}',
                                        encoding="utf-8")
-    assert [s.path for s in detect(root).services] == ["packages/a", "packages/b"]
+    stack = detect(root)
+    assert [s.path for s in stack.services] == ["apps/a", "apps/b"]
+    # A library the services use is a shared path, not a service of its own.
+    assert stack.shared_paths == ["packages/lib"]
+    assert (".", "a workspace root") in stack.left_out
 
 
 def test_odd_file_names_never_reach_the_spec(tmp_path: Path) -> None:

@@ -52,7 +52,9 @@ def test_default_byte_limit_applies(monkeypatch: pytest.MonkeyPatch) -> None:
     def no_parse(*args: object, **kwargs: object) -> None:
         raise AssertionError("the parser ran on an oversized spec")
 
-    monkeypatch.setattr(yaml_source.YAML, "parse", no_parse)
+    # Neither parser (libyaml's fast path, ruamel.yaml's reference path) may run.
+    monkeypatch.setattr(yaml_source, "build_with_libyaml", no_parse)
+    monkeypatch.setattr(yaml_source, "build_with_ruamel", no_parse)
     raw = b"a: b\n" * (Limits().max_bytes // 5 + 1)
     err = refused(raw)
     assert f"over the {Limits().max_bytes}-byte limit" in err.message

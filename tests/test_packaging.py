@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from helpers import build_wheel
 from packaging.requirements import Requirement
 
 import harden_ci
@@ -56,10 +57,44 @@ def test_every_package_folder_is_listed() -> None:
     assert not missing, f"package folders missing from [tool.setuptools] packages: {missing}"
 
 
+def _data_only(folder: Path) -> bool:
+    """A folder of data files and no Python: listed as a package so that setuptools ships
+    it as data (it warns "Package would be ignored" and may drop it otherwise)."""
+    files = [p for p in folder.iterdir() if p.is_file()]
+    return bool(files) and not any(p.suffix == ".py" for p in files)
+
+
 def test_every_listed_package_exists() -> None:
     for package in PACKAGES:
-        assert (_source_dir(package) / "__init__.py").is_file(), (
-            f"{package} is listed but {_source_dir(package)} has no __init__.py")
+        folder = _source_dir(package)
+        assert (folder / "__init__.py").is_file() or (folder.is_dir() and _data_only(folder)), (
+            f"{package} is listed but {folder} has neither an __init__.py nor only data files")
+
+
+def test_every_data_folder_is_listed() -> None:
+    """Each folder of shipped data under a package is a listed package of its own."""
+    listed = {_source_dir(p) for p in PACKAGES}
+    for base in (ROOT / "harden_ci", ROOT / "templates"):
+        for folder in [base, *(p for p in base.rglob("*") if p.is_dir())]:
+            if SKIP_DIRS & set(folder.parts) or not any(folder.iterdir()):
+                continue
+            assert folder in listed, f"{folder.relative_to(ROOT)} is not in [tool.setuptools] packages"
+
+
+def test_metadata_a_user_reads() -> None:
+    project = PYPROJECT["project"]
+    assert project["license"] == "Apache-2.0"
+    assert project["license-files"] == ["LICENSE"]
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert "Apache License" in text and "Version 2.0, January 2004" in text
+    assert "END OF TERMS AND CONDITIONS" in text and "APPENDIX: How to apply" in text
+    classifiers = project["classifiers"]
+    assert "Typing :: Typed" in classifiers
+    # Supported versions: one classifier per minor version requires-python admits and CI runs.
+    assert f"Programming Language :: Python :: {sys.version_info.major}.{sys.version_info.minor}" in (
+        classifiers)
+    assert not any(c.startswith("License ::") for c in classifiers), (
+        "PEP 639: the license expression replaces License :: classifiers (setuptools refuses both)")
 
 
 def test_templates_ship_as_harden_ci_templates() -> None:
@@ -111,31 +146,54 @@ def _run(args: list[str], cwd: Path, timeout: int = 900) -> subprocess.Completed
                           timeout=timeout, check=False)
 
 
-def _build_wheel(tmp_path: Path) -> Path:
-    """Build from a copy of the tree, so no build/ or egg-info lands in the repository."""
-    src = tmp_path / "src"
-    src.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(ROOT / name, src / name)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
-    shutil.copytree(ROOT / "harden_ci", src / "harden_ci", ignore=ignore)
-    shutil.copytree(ROOT / "templates", src / "templates", ignore=ignore)
+def _source_tree(tmp_path: Path) -> Path:
+    """The files git tracks (what a clone has), copied to a fresh folder."""
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=False)
+    if listed.returncode != 0:
+        pytest.skip("not a git checkout: the sdist test builds from the tracked files")
+    src = tmp_path / "clone"
+    for name in listed.stdout.decode().split("\0"):
+        if name and (ROOT / name).is_file():
+            (src / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, src / name)
+    return src
+
+
+@pytest.mark.slow
+def test_sdist_and_wheel_build_cleanly(tmp_path: Path) -> None:
+    """`python -m build` from a clone: no warnings, LICENSE in both, no tests in the sdist
+    (they need the repository around them), and the metadata a user reads."""
+    src = _source_tree(tmp_path)
     dist = tmp_path / "dist"
-    attempts = [
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist)],
-        [sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "--no-build-isolation",
-         "-w", str(dist)],
-        # The build backend's own requirements, from the package index.
-        [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist)],
-    ]
-    log = []
-    for args in attempts:
-        result = _run(args, src)
-        wheels = sorted(dist.glob("harden_ci-*.whl"))
-        if result.returncode == 0 and wheels:
-            return wheels[0]
-        log.append(f"$ {' '.join(args[1:])}\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
-    pytest.fail("could not build a wheel:\n" + "\n".join(log))
+    built = _run([sys.executable, "-m", "build", "--outdir", str(dist)], src)
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    log = built.stdout + built.stderr
+    assert "Successfully built" in log
+    warnings = [line for line in log.splitlines() if "would be ignored" in line.lower()
+                or line.startswith(("WARNING", "SetuptoolsDeprecation"))]
+    assert not warnings, "\n".join(warnings)
+
+    import tarfile
+    (sdist,) = dist.glob("harden_ci-*.tar.gz")
+    with tarfile.open(sdist) as tar:
+        members = [m.split("/", 1)[1] for m in tar.getnames() if "/" in m]
+        pkg_info = tar.extractfile(f"harden_ci-{harden_ci.__version__}/PKG-INFO")
+        assert pkg_info is not None
+        metadata = pkg_info.read().decode()
+    assert "LICENSE" in members
+    assert not [m for m in members if m.startswith("tests/")], "the sdist ships tests without their helpers"
+    assert "harden_ci/data/pins.json" in members and "templates/workflow.yml.j2" in members
+    assert "License-Expression: Apache-2.0" in metadata
+    assert "Classifier: Typing :: Typed" in metadata
+
+    (wheel,) = dist.glob("harden_ci-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
+    assert "harden_ci/templates/scripts/run-tests.sh" in names
+
+
+def _build_wheel(tmp_path: Path) -> Path:
+    return build_wheel(tmp_path)
 
 
 @pytest.mark.slow

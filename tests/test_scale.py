@@ -1,5 +1,6 @@
 """A monorepo of 300 services: it renders clean, deterministically, and the CI it writes
-does not grow with the number of services.
+keeps the jobs of a small spec; at the model's maximum (1,000 services) every file fits
+GitHub's workflow file limit.
 
 The spec is generated: every language (and `custom`, and container-only services), sharded
 services, Dockerfiles, OpenAPI documents, `watch` paths, shared paths, and runner classes
@@ -23,10 +24,12 @@ import pytest
 import validators
 import yaml
 
+from harden_ci.model.spec import Spec
+from harden_ci.verify import WORKFLOW_FILE_LIMIT, check_workflow
+
 SPEC_FILE = "harden-ci.yaml"
 WORKFLOWS = Path(".github") / "workflows"
 CI_FILE = "harden-ci.yml"
-WORKFLOW_FILE_LIMIT = 500 * 1024  # GitHub does not start runs of a larger workflow file
 JOB_OUTPUTS_LIMIT = 1024 * 1024  # GitHub: a job's outputs, at most 1 MB (as UTF-16)
 
 # Labels actionlint knows without a config file: a larger hosted runner and a self-hosted
@@ -175,10 +178,11 @@ def test_the_ci_workflow_has_the_jobs_of_a_3_service_spec(big: Path, small: Path
 
 
 def test_every_workflow_file_is_small_enough_for_github_to_run(big: Path) -> None:
-    """GitHub refuses to start a run of a workflow file over 500 KB. The PR, preview and
-    scheduled workflows stay the same size whatever the number of services; the release
-    workflow publishes every image from one matrix, so it grows by one matrix row (well
-    under 1 KB) per image: a thousand images still fit."""
+    """GitHub refuses to start a run of a workflow file over 500 KB. The PR workflow keeps
+    its jobs whatever the number of services and grows only by a few lines of data per
+    service (the affected-services filters, one hadolint input naming every Dockerfile);
+    the release workflow publishes every image from one matrix, so it grows by one matrix
+    row (well under 1 KB) per image. The model's maximum is tested below."""
     sizes = {p.name: p.stat().st_size for p in sorted((big / WORKFLOWS).glob("*.yml"))}
     over = {name: size for name, size in sizes.items() if size > WORKFLOW_FILE_LIMIT}
     assert not over, f"over GitHub's 500 KB workflow file limit: {over} (all: {sizes})"
@@ -236,3 +240,66 @@ def test_runner_classes_resolve_to_labels_in_every_job(big: Path) -> None:
                 continue
             wrong.append(f"{path.name}: {job_id}: runs-on {runs_on!r}")
     assert not wrong, "\n".join(wrong[:10]) + f"\n({len(wrong)} jobs)"
+
+
+# --------------------------------------------------------------------------- at the maximum
+
+_DOMAINS = ("payments", "identity", "catalog", "fulfilment", "notifications", "search",
+            "analytics", "billing", "inventory", "recommendations")
+_PARTS = ("reconciliation-worker", "gateway-api", "event-consumer", "scheduler", "admin-ui",
+          "ledger-service", "webhook-dispatcher", "read-model-projector")
+
+
+def realistic_service(i: int) -> tuple[str, dict[str, Any]]:
+    """The i-th service of a large organisation's monorepo: long names and nested paths,
+    every one with a Dockerfile, many sharded or on another runner class."""
+    domain, part = _DOMAINS[i % len(_DOMAINS)], _PARTS[(i // len(_DOMAINS)) % len(_PARTS)]
+    name = f"{domain}-{part}"[:34].rstrip("-") + f"-{i:04d}"  # the model allows 40
+    path = f"services/{domain}/{part}-{i:04d}"
+    entry = service(i)
+    entry["path"] = path
+    entry["dockerfile"] = f"{path}/deploy/Dockerfile"
+    if "openapi" in entry:
+        entry["openapi"] = f"{path}/api/openapi.yaml"
+    if "watch" in entry:
+        entry["watch"] = [f"libs/{domain}/common", f"protos/{domain}/{part}"]
+    return name, entry
+
+
+def test_verify_refuses_an_oversized_workflow_and_says_where(small: Path) -> None:
+    text = (small / WORKFLOWS / CI_FILE).read_text("utf-8")
+    assert check_workflow(text, CI_FILE) == []
+    # Grow the last job (a comment block, so the YAML still means the same) past the limit.
+    padding = "# padding\n" * ((WORKFLOW_FILE_LIMIT - len(text.encode())) // 10 + 1)
+    at_limit = text + padding[: WORKFLOW_FILE_LIMIT - len(text.encode())]
+    assert len(at_limit.encode()) == WORKFLOW_FILE_LIMIT
+    assert check_workflow(at_limit, CI_FILE) == [], "exactly at the limit still runs"
+    over = at_limit + "#\n"
+    problems = check_workflow(over, CI_FILE)
+    assert len(problems) == 1, problems
+    last_job = list(load_workflow(small / WORKFLOWS / CI_FILE)["jobs"])[-1]
+    line = next(n for n, row in enumerate(over.splitlines(), start=1) if row == f"  {last_job}:")
+    assert problems[0].startswith(f"{CI_FILE}:1: {WORKFLOW_FILE_LIMIT + 2:,} bytes, over GitHub's")
+    assert f"the largest job is `{last_job}` (line {line}," in problems[0]
+
+
+@pytest.mark.slow
+def test_every_file_fits_github_at_the_models_maximum(tmp_path: Path) -> None:
+    """The model's maximum number of services, with realistic names and every service
+    holding a Dockerfile: the render passes verify (which refuses oversized files) and
+    each workflow file is under GitHub's limit."""
+    maximum = Spec.model_fields["services"].metadata
+    (limit,) = [m.max_length for m in maximum if getattr(m, "max_length", None)]
+    services = dict(realistic_service(i) for i in range(limit))
+    assert len(services) == limit == 1000
+    root = tmp_path / "repo"
+    write_spec(root, spec(services) | {"gates": {**spec(services)["gates"],
+                                                 "schema_drift": {"service": next(iter(services)),
+                                                                  "command": "make migrations-check"}}})
+    result = cli(root, "render")
+    assert result.returncode == 0, result.stdout + result.stderr
+    sizes = {p.name: p.stat().st_size for p in sorted((root / WORKFLOWS).glob("*.yml"))}
+    assert CI_FILE in sizes and "harden-ci-release.yml" in sizes
+    over = {name: size for name, size in sizes.items() if size > WORKFLOW_FILE_LIMIT}
+    assert not over, f"over GitHub's workflow file limit: {over} (all: {sizes})"
+    print(f"\nat {limit} services: " + ", ".join(f"{n} {s:,} B" for n, s in sizes.items()))

@@ -72,7 +72,9 @@ def test_atlas_is_built_with_the_go_its_module_names_and_its_go_sum() -> None:
     assert go["cache-dependency-path"] == ".harden-ci-atlas/cmd/atlas/go.sum"
     build = steps["Build Atlas"]
     assert build["working-directory"] == ".harden-ci-atlas/cmd/atlas"
-    assert build["env"] == {"ATLAS_VERSION": TOOLS["atlas"].version, "GOTOOLCHAIN": "local"}
+    assert build["env"] == {"GO_TOOL": "atlas", "GO_TOOL_PACKAGE": ".", "GOTOOLCHAIN": "local",
+                            "GO_TOOL_VERSION": f"{TOOLS['atlas'].version} (community edition)"}
+    assert "-mod=readonly" in build["run"]
 
 
 def test_default_atlas_check_needs_no_language_toolchain() -> None:
@@ -161,7 +163,7 @@ def test_build_puts_the_atlas_binary_on_path(runner: Runner) -> None:
                     str(runner.temp / "atlas" / "atlas"), "."]
     assert runner.path_file.read_text().splitlines() == [str(runner.temp / "atlas")]
     assert (runner.temp / "atlas" / "atlas").is_file()
-    assert "Built Atlas v1.2.3" in result.stdout
+    assert "Built atlas v1.2.3 (community edition) from source" in result.stdout
 
 
 def test_check_passes_when_the_migrations_reach_the_schema(runner: Runner) -> None:

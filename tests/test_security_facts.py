@@ -16,7 +16,7 @@ cache), and the product's promises are checked against that:
   the SLSA generator, referenced by its release tag, is the only exception;
 - `permissions: {}` at the top; each job states its permissions and (unless it calls a
   reusable workflow) a timeout;
-- every `with:` input exists in the action's own action.yml from the shared reference,
+- every `with:` input exists in the action's own action.yml from the project's reference folder (reference/),
   and every required input is given.
 
 The checks run on the committed learnhub example, on a fresh render of its spec, on specs
@@ -46,7 +46,7 @@ from harden_ci.pipeline import render_spec
 from harden_ci.render import render
 
 REPO = Path(__file__).resolve().parent.parent
-REFERENCE = REPO.parent / "shared" / "reference"
+REFERENCE = REPO / "reference"
 ACTIONS_DIR = REFERENCE / "actions"
 PINS_TSV = REFERENCE / "action-pins.tsv"
 LEARNHUB = REPO / "examples" / "learnhub"
@@ -228,7 +228,7 @@ def truthy(value: object) -> bool:
 
 @functools.cache
 def action_metadata(action: str) -> dict[str, Any] | None:
-    """The action.yml of `action` from the shared reference (None when absent)."""
+    """The action.yml of `action` from the project's reference folder (reference/) (None when absent)."""
     for name in ("action.yml", "action.yaml"):
         path = ACTIONS_DIR / action / name
         if path.is_file():
@@ -312,6 +312,16 @@ class JobFacts:
     @property
     def pushes_to_ghcr(self) -> bool:
         images = [v for _, s in self.push_steps for v in image_names(s)]
+        # Attestations pushed next to the image write to its registry too (the signing job).
+        pushed = [str((s.get("with") or {}).get("subject-name", ""))
+                  for _, s in self.action_steps(*ATTEST_ACTIONS)
+                  if truthy((s.get("with") or {}).get("push-to-registry"))]
+        images += pushed
+        if pushed and all("${{" in name for name in pushed):
+            # The signing job's images come from image-digests at run time: the registry
+            # it logs in to is the one it writes to.
+            images += [str((s.get("with") or {}).get("registry", "")) + "/"
+                       for _, s in self.action_steps("docker/login-action")]
         if self.calls_slsa_container_generator:
             images.append(str((self.job.get("with") or {}).get("image", "")))
         return any(i.startswith("ghcr.io/") for i in images)
@@ -500,7 +510,7 @@ def _using(jobs: list[JobFacts], workflow: str, action: str) -> JobFacts:
 
 def test_the_classifier_sees_what_learnhub_does() -> None:
     """Guard against vacuous passes: on learnhub every kind of job below exists."""
-    all_jobs = jobs_for("learnhub-committed")
+    all_jobs = jobs_for("learnhub-rendered")
     jobs = {str(j): j for j in all_jobs}
     ci, release = "harden-ci.yml", "harden-ci-release.yml"
     unit_tests = _using(all_jobs, ci, "actions/setup-go")
@@ -511,11 +521,15 @@ def test_the_classifier_sees_what_learnhub_does() -> None:
     assert not jobs[f"{ci}:dependency-review"].runs_on("push")
     assert jobs[f"{ci}:required"].runs_on("merge_group")
     assert jobs[f"{ci}:secret-scan"].uploads_sarif
-    publish = jobs[f"{release}:publish[api]"]
+    publish = jobs[f"{release}:publish-1[api]"]
     assert not publish.runs_on_pull_requests and publish.runs_on("push")
     assert publish.pushes and publish.pushes_to_ghcr and publish.logs_in
-    assert publish.signs and publish.attests and publish.uses_oidc
+    # The build signs nothing: the signing job, which builds nothing, does.
+    assert not publish.signs and not publish.attests and not publish.uses_oidc
     assert publish.publishes_or_signs
+    sign = jobs[f"{release}:sign"]  # one job over image-digests' rows (filled at run time)
+    assert sign.signs and sign.attests and sign.uses_oidc and sign.pushes_to_ghcr
+    assert not sign.push_steps and not sign.runs_on_pull_requests
     assert [image_names(s) for _, s in publish.push_steps] == [["ghcr.io/acme/api"]]
     # The PR image build and the unit tests cache (fine there), and the classifier sees it.
     assert pr_images.caching(default_switches=False)
@@ -544,7 +558,13 @@ def check_permissions_and_timeouts(jobs: Jobs) -> list[str]:
         if job.reusable is not None:
             continue  # a reusable workflow call cannot carry timeout-minutes
         timeout = job.job.get("timeout-minutes")
-        if not (isinstance(timeout, int) and not isinstance(timeout, bool) and timeout > 0):
+        # The shared unit-test matrix takes each row's `timeout` from the changes job's
+        # table (every row has one, 1 to 360: tests/test_unit_environment.py checks it).
+        include = str(((job.job.get("strategy") or {}).get("matrix") or {}).get("include", ""))
+        from_rows = (timeout == "${{ matrix.timeout }}"
+                     and include.startswith("${{ fromJSON(needs.changes.outputs.tests-"))
+        if not from_rows and not (isinstance(timeout, int) and not isinstance(timeout, bool)
+                                  and timeout > 0):
             problems.append(f"{job}: timeout-minutes is {timeout!r}")
     return problems
 
@@ -664,6 +684,46 @@ def check_digests_after_push(jobs: Jobs) -> tuple[list[str], int]:
         if job.calls_slsa_container_generator:
             checked += 1
             problems += _slsa_digest_problems(job, jobs)
+        elif not pushes and (job.signs or job.attests):
+            found, count = _signing_digest_problems(job, jobs)
+            problems += found
+            checked += count
+    return problems, checked
+
+
+_CHECKED_DIGEST = re.compile(r"\$\{\{ steps\.([\w-]+)\.outputs\.digest \}\}")
+_DIGEST_MAP = re.compile(r"\$\{\{ needs\.([\w-]+)\.outputs\.digests \}\}")
+
+
+def _signing_digest_problems(job: JobFacts, jobs: Jobs) -> tuple[list[str], int]:
+    """A job that signs or attests without building: every cosign call and attestation
+    names the digest from the map of a needed job that gathered every push."""
+    problems: list[str] = []
+    checked = 0
+    needs = job.job.get("needs") or []
+    needs = [needs] if isinstance(needs, str) else list(needs)
+    pushers = {j.job_id for j in jobs if j.workflow is job.workflow and j.push_steps}
+    for index, step in enumerate(job.steps):
+        where = f"{job} step {index + 1} ({step.get('name')})"
+        if "uses" in step and action_of(str(step["uses"])) in ATTEST_ACTIONS:
+            digest = str((step.get("with") or {}).get("subject-digest", ""))
+        elif re.search(r"\bcosign\s+(sign|attest)\b", str(step.get("run", ""))):
+            digest = str((step.get("env") or {}).get("DIGEST", ""))
+        else:
+            continue
+        checked += 1
+        # The digest a checking step before it picked from a needed job's digest map.
+        picked = _CHECKED_DIGEST.fullmatch(digest)
+        picker = next((s for s in job.steps[:index] if picked and s.get("id") == picked.group(1)),
+                      None)
+        source = _DIGEST_MAP.fullmatch(str((picker or {}).get("env", {}).get("DIGESTS", "")))
+        if source is None or source.group(1) not in needs:
+            problems.append(f"{where}: {digest!r} is not a pushed digest from a needed job")
+            continue
+        gatherer = next((j for j in jobs if j.workflow is job.workflow
+                         and j.id == source.group(1)), None)
+        if gatherer is None or not pushers <= set(gatherer.job.get("needs") or []):
+            problems.append(f"{where}: {source.group(1)} does not wait for every push")
     return problems, checked
 
 
@@ -811,6 +871,42 @@ def check_action_inputs(jobs: Jobs) -> list[str]:
     return problems
 
 
+def check_verify_before_deploy(jobs: Jobs) -> tuple[list[str], int]:
+    """In a release that signs its images, every job deploying them (a step reads a
+    HARDEN_CI_DIGEST_ variable) waits for every signing job and runs `cosign verify` before
+    its first deploy step, and logs out of the registry before the checkout (nothing of the
+    repository runs with the login). Problems, and how many deploying jobs were looked at."""
+    problems: list[str] = []
+    checked = 0
+    by_workflow: dict[str, list[JobFacts]] = {}
+    for job in jobs:
+        by_workflow.setdefault(job.workflow.name, []).append(job)
+    for group in by_workflow.values():
+        signers = {job.job_id for job in group
+                   if any("cosign sign " in str(step.get("run", "")) for step in job.steps)}
+        for job in group:
+            deploys = [i for i, step in enumerate(job.steps)
+                       if any(key.startswith("HARDEN_CI_DIGEST_") for key in step.get("env") or {})]
+            if not deploys or not signers:
+                continue
+            checked += 1
+            verifies = [i for i, step in enumerate(job.steps)
+                        if "cosign verify " in str(step.get("run", ""))]
+            if not verifies or verifies[0] > deploys[0]:
+                problems.append(f"{job}: deploys signed images without verifying them first")
+            missing = signers - set(job.job.get("needs") or [])
+            if missing:
+                problems.append(f"{job}: may start before {sorted(missing)} signed the images")
+            logouts = [i for i, step in enumerate(job.steps)
+                       if "docker logout" in str(step.get("run", ""))]
+            checkouts = [i for i, _ in job.action_steps("actions/checkout")] or [len(job.steps)]
+            logins = [i for i, _ in job.action_steps("docker/login-action")]
+            if logins and (not logouts or logouts[0] > min(checkouts[0], deploys[0])):
+                problems.append(f"{job}: the registry login is still in place when the "
+                                "repository's code runs")
+    return problems, checked
+
+
 # ------------------------------------------------------------------------ the facts
 
 def test_top_level_permissions_are_empty(case: str) -> None:
@@ -835,6 +931,16 @@ def test_id_token_and_attestations_only_in_signing_or_attesting_jobs(case: str) 
 def test_security_events_write_exactly_where_sarif_is_uploaded(case: str) -> None:
     _fail_if(check_security_events_scope(jobs_for(case)),
              f"{case}: security-events out of place")
+
+
+def test_deploys_verify_the_signed_images_first(case: str) -> None:
+    problems, _ = check_verify_before_deploy(jobs_for(case))
+    _fail_if(problems, f"{case}: deploys that do not verify the signed images first")
+
+
+def test_the_verify_before_deploy_fact_is_not_vacuous() -> None:
+    _, checked = check_verify_before_deploy(jobs_for("learnhub-rendered"))
+    assert checked >= 2, "learnhub deploys staging and the canary from signed images"
 
 
 def test_pull_request_runs_never_log_in_push_or_sign(case: str) -> None:
@@ -882,8 +988,8 @@ def test_every_with_input_exists_and_required_inputs_are_given(case: str) -> Non
 # ------------------------------------------------------- the checks can fail at all
 
 def _mutated(change: Any) -> tuple[list[Workflow], list[JobFacts]]:
-    """learnhub's committed workflows with `change(data_by_file)` applied."""
-    data = {wf.name: copy.deepcopy(wf.data) for wf in workflows_for("learnhub-committed")}
+    """learnhub's workflows (a fresh render) with `change(data_by_file)` applied."""
+    data = {wf.name: copy.deepcopy(wf.data) for wf in workflows_for("learnhub-rendered")}
     change(data)
     workflows = [Workflow(name, yaml.safe_dump(d, sort_keys=False), d) for name, d in data.items()]
     return workflows, classify(workflows)
@@ -930,18 +1036,18 @@ MUTATIONS: dict[str, tuple[Any, Any]] = {
         lambda d: d[CI]["jobs"]["drift-guard"]["permissions"].__setitem__("packages", "write"),
         lambda wfs, jobs: check_packages_scope(jobs)),
     "ghcr push without packages: write": (
-        lambda d: d[RELEASE]["jobs"]["publish"]["permissions"].pop("packages"),
+        lambda d: d[RELEASE]["jobs"]["publish-1"]["permissions"].pop("packages"),
         lambda wfs, jobs: check_packages_scope(jobs)),
     "id-token on a lint job": (
         lambda d: d[CI]["jobs"]["iac-workflows"]["permissions"].__setitem__("id-token", "write"),
         lambda wfs, jobs: check_oidc_and_attestation_scopes(jobs)),
     "attestations without attest steps": (
-        lambda d: d[RELEASE]["jobs"]["publish"].__setitem__("steps", [
-            s for s in d[RELEASE]["jobs"]["publish"]["steps"]
+        lambda d: d[RELEASE]["jobs"]["sign"].__setitem__("steps", [
+            s for s in d[RELEASE]["jobs"]["sign"]["steps"]
             if "attest" not in str(s.get("uses", ""))]),
         lambda wfs, jobs: check_oidc_and_attestation_scopes(jobs)),
     "signing without id-token": (
-        lambda d: d[RELEASE]["jobs"]["publish"]["permissions"].pop("id-token"),
+        lambda d: d[RELEASE]["jobs"]["sign"]["permissions"].pop("id-token"),
         lambda wfs, jobs: check_oidc_and_attestation_scopes(jobs)),
     "security-events without SARIF": (
         lambda d: d[CI]["jobs"]["dependency-review"]["permissions"].__setitem__(
@@ -960,30 +1066,30 @@ MUTATIONS: dict[str, tuple[Any, Any]] = {
             _step_using(d, CI, "docker/build-push-action")["with"].__setitem__("push", True)),
         lambda wfs, jobs: check_pull_request_jobs(jobs)),
     "scan by tag after the push": (
-        lambda d: _step(d, RELEASE, "publish", "Scan")["with"].__setitem__(
+        lambda d: _step(d, RELEASE, "publish-1", "Scan")["with"].__setitem__(
             "image", "ghcr.io/acme/api:${{ github.sha }}"),
         lambda wfs, jobs: check_digests_after_push(jobs)[0]),
     "sign by name only": (
-        lambda d: _step(d, RELEASE, "publish", "Sign")["env"].__setitem__(
+        lambda d: _step(d, RELEASE, "sign", "Sign")["env"].__setitem__(
             "DIGEST", "latest"),
         lambda wfs, jobs: check_digests_after_push(jobs)[0]),
     "setup-python cache in a publish job": (
-        lambda d: _step(d, RELEASE, "publish", "Set up Python")["with"].__setitem__(
+        lambda d: _step(d, RELEASE, "publish-1", "Set up Python")["with"].__setitem__(
             "cache", "pip"),
         lambda wfs, jobs: check_no_cache_where_publishing(jobs)),
     "setup-go (caches by default) in a publish job": (
-        lambda d: d[RELEASE]["jobs"]["publish"]["steps"].insert(1, {
+        lambda d: d[RELEASE]["jobs"]["publish-1"]["steps"].insert(1, {
             "name": "Set up Go",
             "uses": "actions/setup-go@b7ad1dad31e06c5925ef5d2fc7ad053ef454303e",
             "with": {"go-version": "1.24"}}),
         lambda wfs, jobs: check_no_cache_where_publishing(jobs)),
     "actions/cache in a publish job": (
-        lambda d: d[RELEASE]["jobs"]["publish"]["steps"].insert(1, {
+        lambda d: d[RELEASE]["jobs"]["publish-1"]["steps"].insert(1, {
             "uses": "actions/cache@27d5ce7f107fe9357f9df03efb73ab90386fccae",
             "with": {"path": "x", "key": "y"}}),
         lambda wfs, jobs: check_no_cache_where_publishing(jobs)),
     "cache-from in the release workflow": (
-        lambda d: _step(d, RELEASE, "publish", "Build and push")["with"].__setitem__(
+        lambda d: _step(d, RELEASE, "publish-1", "Build and push")["with"].__setitem__(
             "cache-from", "type=gha"),
         lambda wfs, jobs: check_release_build_cache(wfs)),
     "unknown input": (
@@ -1002,7 +1108,7 @@ def test_the_checks_catch_broken_workflows(mutation: str) -> None:
     workflows, jobs = _mutated(change)
     assert check(workflows, jobs), f"{mutation!r} went unnoticed"
     # ... and the unmutated example is clean for the same check.
-    assert not check(list(workflows_for("learnhub-committed")), jobs_for("learnhub-committed"))
+    assert not check(list(workflows_for("learnhub-rendered")), jobs_for("learnhub-rendered"))
 
 
 @pytest.mark.parametrize("replace", [
@@ -1120,7 +1226,7 @@ def test_without_a_vulnerability_gate_nothing_scans() -> None:
     assert "dependency-review" not in {j.id for j in jobs}
     # The images are still built on pull requests and still published and signed.
     assert any(j.action_steps("docker/build-push-action") and not j.push_steps for j in jobs)
-    assert any(j.push_steps and j.signs for j in jobs)
+    assert any(j.push_steps for j in jobs) and any(j.signs for j in jobs)
 
 
 def test_unsigned_publishing_holds_no_oidc_or_attestation_scope() -> None:
@@ -1134,10 +1240,12 @@ def test_unsigned_publishing_holds_no_oidc_or_attestation_scope() -> None:
 
 
 def test_sbom_only_attests_the_sbom_without_cosign() -> None:
-    publishers = [j for j in jobs_for("sbom-only") if j.push_steps]
+    jobs = jobs_for("sbom-only")
+    assert [j for j in jobs if j.push_steps]
+    publishers = [j for j in jobs if j.attests]
     assert publishers
     for job in publishers:
-        assert not job.signs, str(job)
+        assert not job.signs and not job.push_steps, str(job)
         attests = [action_of(s["uses"]) for _, s in job.action_steps(*ATTEST_ACTIONS)]
         assert attests and set(attests) == {"actions/attest-sbom"}, attests
         assert job.grants_write("id-token") and job.grants_write("attestations")

@@ -1,6 +1,8 @@
 """The writer's promises, through `harden-ci render` in a temporary repository and through
-`harden_ci.write` directly: only marked files are overwritten or removed, unchanged files
-are not touched, a refusal leaves the disk exactly as it was, writes are atomic."""
+`harden_ci.write` directly: only files provably harden-ci's (marker and stamps matching
+their body) are removed, only this spec's files are overwritten, unchanged files are not
+touched, links inside the output folder are never followed, every check happens before the
+first write so a refusal leaves the disk exactly as it was, writes are atomic."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from harden_ci.errors import SpecError
+from harden_ci.fingerprint import digest_line
+from harden_ci.marker import header
 from harden_ci.render import MARKER_PREFIX
 from harden_ci.write import apply, plan_writes
 from harden_ci.write import writer as writer_module
@@ -161,15 +165,158 @@ def test_stale_marked_workflow_is_deleted_and_unmarked_files_are_left_alone(
     assert (out / "harden-ci.yml").read_text("utf-8").startswith(MARKER_PREFIX)
 
 
-def test_hand_placed_marked_file_is_removed_as_stale(tmp_path: Path) -> None:
+def test_a_file_that_merely_starts_with_the_marker_is_never_deleted(tmp_path: Path) -> None:
+    """Marker text without stamps matching the body proves nothing: render leaves the
+    file alone (and says so), and check counts it as drift."""
     repo = make_repo(tmp_path)
     out = repo / WORKFLOWS
     out.mkdir(parents=True)
     (out / "old-pipeline.yaml").write_text(MARKED, encoding="utf-8")
     result = cli(repo, "render")
     assert result.returncode == 0, result.stderr
-    assert not (out / "old-pipeline.yaml").exists()
-    assert "delete" in result.stdout and "old-pipeline.yaml" in result.stdout
+    assert (out / "old-pipeline.yaml").read_text("utf-8") == MARKED
+    assert "delete" not in result.stdout
+    assert "left alone" in result.stderr and "old-pipeline.yaml" in result.stderr
+    check = cli(repo, "check")
+    assert check.returncode == 1, check.stdout + check.stderr
+    assert "old-pipeline.yaml" in check.stderr
+
+
+def test_a_stale_file_of_this_spec_with_intact_stamps_is_deleted(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    assert cli(repo, "render").returncode == 0
+    out = repo / WORKFLOWS
+    shutil.copyfile(out / "harden-ci.yml", out / "retired.yml")
+    result = cli(repo, "render")
+    assert result.returncode == 0, result.stderr
+    assert not (out / "retired.yml").exists()
+    assert f"delete {WORKFLOWS / 'retired.yml'}" in result.stdout
+
+
+def test_an_edited_stale_file_is_left_alone(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    assert cli(repo, "render").returncode == 0
+    out = repo / WORKFLOWS
+    edited = (out / "harden-ci.yml").read_text("utf-8") + "# mine now\n"
+    (out / "retired.yml").write_text(edited, encoding="utf-8")
+    result = cli(repo, "render")
+    assert result.returncode == 0, result.stderr
+    assert (out / "retired.yml").read_text("utf-8") == edited
+    assert cli(repo, "check").returncode == 1
+
+
+def test_a_marker_only_file_at_a_target_is_not_overwritten(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    out = repo / WORKFLOWS
+    out.mkdir(parents=True)
+    (out / "harden-ci.yml").write_text(MARKED, encoding="utf-8")
+    before = snapshot(repo)
+    result = cli(repo, "render")
+    assert result.returncode == 2, result.stderr
+    assert "harden-ci.yml" in result.stderr and "Traceback" not in result.stderr
+    assert snapshot(repo) == before
+
+
+def test_a_second_spec_does_not_touch_the_first_specs_files(tmp_path: Path) -> None:
+    """Files record the spec that produced them: rendering another spec into the same
+    folder refuses (both produce harden-ci.yml) and deletes nothing of the first."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    shutil.copyfile(EXAMPLES / "learnhub" / "harden-ci.yaml", repo / "first.yaml")
+    shutil.copyfile(EXAMPLES / "minimal" / "harden-ci.yaml", repo / "second.yaml")
+    assert cli(repo, "render", "first.yaml").returncode == 0
+    before = snapshot(repo)
+    result = cli(repo, "render", "second.yaml")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "first.yaml" in result.stderr and "harden-ci.yml" in result.stderr
+    assert snapshot(repo) == before
+    assert cli(repo, "check", "first.yaml").returncode == 0
+
+
+def test_a_symlinked_companion_folder_is_refused(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    out = repo / WORKFLOWS
+    out.mkdir(parents=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (out / "harden-ci").symlink_to(outside, target_is_directory=True)
+    before = snapshot(tmp_path)
+    result = cli(repo, "render")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "harden-ci" in result.stderr and "link" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(outside.iterdir()) == []
+    assert snapshot(tmp_path) == before
+    assert cli(repo, "check").returncode == 2
+
+
+def test_a_file_in_place_of_the_companion_folder_is_refused_before_any_write(
+        tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    out = repo / WORKFLOWS
+    out.mkdir(parents=True)
+    (out / "harden-ci").write_text("in the way\n", encoding="utf-8")
+    before = snapshot(repo)
+    result = cli(repo, "render")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "harden-ci" in result.stderr and "Traceback" not in result.stderr
+    assert snapshot(repo) == before
+
+
+def test_out_under_a_regular_file_is_refused_with_its_location(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    (repo / "flows").write_text("a file\n", encoding="utf-8")
+    before = snapshot(repo)
+    for verb in ("render", "check"):
+        result = cli(repo, verb, "--out", "flows/sub")
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert "flows" in result.stderr and "not a folder" in result.stderr
+        assert "internal error" not in result.stderr
+    assert snapshot(repo) == before
+
+
+@pytest.mark.parametrize("out", ["/proc/self", "/proc/harden-ci-test/flows"])
+def test_out_where_nothing_can_be_written_is_refused(tmp_path: Path, out: str) -> None:
+    """/proc refuses new files even to root: a real unwritable folder."""
+    if not Path("/proc/self").is_dir():
+        pytest.skip("needs Linux /proc")
+    repo = make_repo(tmp_path)
+    before = snapshot(repo)
+    result = cli(repo, "render", "--out", out)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert out.split("/")[2] in result.stderr and "nothing was changed" in result.stderr
+    assert "internal error" not in result.stderr
+    assert snapshot(repo) == before
+
+
+def test_a_write_refused_midway_leaves_the_folder_as_it_was(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The companion folder refuses new files (as a read-only folder does; root ignores
+    chmod, so the refusal is injected): the workflows sorted before it must not have been
+    written, and the folder created for it must be gone."""
+    from harden_ci.pipeline import render_spec
+
+    repo = make_repo(tmp_path, "learnhub")
+    rendered = render_spec(repo / "harden-ci.yaml")
+    out = repo / WORKFLOWS
+    out.mkdir(parents=True)
+    (out / "mine.yml").write_text("name: mine\n", encoding="utf-8")
+    before = snapshot(repo)
+    real = writer_module.tempfile.mkstemp
+
+    def read_only(*args: object, **kwargs: object) -> tuple[int, str]:
+        if Path(str(kwargs["dir"])).name == "harden-ci":
+            raise PermissionError(13, "Permission denied")
+        return real(*args, **kwargs)  # type: ignore[call-overload, no-any-return]
+
+    monkeypatch.setattr(writer_module.tempfile, "mkstemp", read_only)
+    plan = plan_writes(out, rendered.files)
+    assert len(plan.pending) > 2
+    with pytest.raises(SpecError) as info:
+        apply(plan)
+    assert "nothing was changed" in info.value.message
+    assert snapshot(repo) == before
+    no_temp_files(repo)
 
 
 def test_dry_run_writes_nothing(tmp_path: Path) -> None:
@@ -186,7 +333,7 @@ def test_dry_run_reports_updates_and_deletions_without_making_them(tmp_path: Pat
     repo = make_repo(tmp_path)
     assert cli(repo, "render").returncode == 0
     out = repo / WORKFLOWS
-    (out / "stale.yml").write_text(MARKED, encoding="utf-8")
+    shutil.copyfile(out / "harden-ci.yml", out / "stale.yml")
     spec = repo / "harden-ci.yaml"
     spec.write_text(spec.read_text("utf-8").replace("tiny-app", "tiny-app-2"), encoding="utf-8")
     before = snapshot(repo)
@@ -265,8 +412,36 @@ def test_default_output_folder_that_is_a_file_is_refused(tmp_path: Path) -> None
 
 # --- harden_ci.write directly -------------------------------------------------------------
 
-def text(name: str) -> str:
-    return f"{MARKER_PREFIX} test\nname: {name}\n"
+def text(name: str, spec: str = "harden-ci.yaml") -> str:
+    """A file as the renderer stamps it: header, digest line, body."""
+    body = f"name: {name}\n"
+    return header(spec) + digest_line("0" * 32, "1" * 32, body) + body
+
+
+def test_only_files_proven_by_marker_and_stamps_are_deleted(tmp_path: Path) -> None:
+    forged_body = text("forged").replace("name: forged", "name: forged, edited")
+    files = {"ours-stale.yml": text("stale"), "other-spec.yml": text("x", "other.yaml"),
+             "marker-only.yml": MARKED, "edited.yml": forged_body,
+             "mine.yml": "name: mine\n"}
+    for name, body in files.items():
+        (tmp_path / name).write_text(body, encoding="utf-8")
+    plan = plan_writes(tmp_path, {"w.yml": text("w")})
+    assert {c.path.name: c.action for c in plan.pending} == {"w.yml": "create",
+                                                             "ours-stale.yml": "delete"}
+    assert {a.path.name: a.owner for a in plan.left_alone} == {
+        "other-spec.yml": "other-spec", "marker-only.yml": "unproven", "edited.yml": "edited"}
+    apply(plan)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [*(n for n in files if n != "ours-stale.yml"), "w.yml"])
+
+
+def test_another_specs_file_at_a_target_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "w.yml").write_text(text("theirs", "other.yaml"), encoding="utf-8")
+    before = snapshot(tmp_path)
+    with pytest.raises(SpecError) as info:
+        plan_writes(tmp_path, {"w.yml": text("ours")})
+    assert "other.yaml" in info.value.message
+    assert snapshot(tmp_path) == before
 
 
 def test_plan_refuses_before_anything_is_written(tmp_path: Path) -> None:
@@ -317,7 +492,7 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path,
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(writer_module.os, "replace", broken_replace)
-    with pytest.raises(OSError):
+    with pytest.raises(SpecError):
         apply(plan)
     assert target.read_text("utf-8") == text("old")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w.yml"]
@@ -329,3 +504,50 @@ def test_rendered_path_may_not_escape_the_folder(tmp_path: Path) -> None:
     with pytest.raises(AssertionError):
         plan_writes(out, {"../escape.yml": text("x")})
     assert not (tmp_path / "escape.yml").exists()
+
+
+def test_render_says_what_it_did_and_where(tmp_path: Path) -> None:
+    """The first render lists each file and a summary (how many created, where); a second
+    one says nothing was written and how many files are already current."""
+    shutil.copyfile(ROOT / "examples" / "minimal" / "harden-ci.yaml", tmp_path / "harden-ci.yaml")
+    run = [sys.executable, "-m", "harden_ci", "render"]
+    first = subprocess.run(run, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert first.returncode == 0, first.stderr
+    lines = first.stdout.splitlines()
+    files = sorted(p for p in (tmp_path / ".github" / "workflows").rglob("*") if p.is_file())
+    assert len(files) >= 2
+    assert lines[-1] == f".github/workflows: {len(files)} created, 0 already current"
+    assert len(lines) == len(files) + 1 and all(line.startswith("create ") for line in lines[:-1])
+    second = subprocess.run(run, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout == (f".github/workflows: up to date, nothing written "
+                             f"({len(files)} files already current)\n")
+
+
+def test_a_link_that_appears_between_plan_and_apply_is_not_followed(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "harden-ci").mkdir(parents=True)
+    plan = plan_writes(out, {"w.yml": text("w"), "harden-ci/c.py": text("c")})
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (out / "harden-ci").rmdir()
+    (out / "harden-ci").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(SpecError) as info:
+        apply(plan)
+    assert "link" in info.value.message
+    assert list(outside.iterdir()) == []
+    assert sorted(p.name for p in out.iterdir()) == ["harden-ci"]
+    no_temp_files(out)
+
+
+def test_an_output_folder_that_cannot_be_listed_is_a_located_refusal(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As root, chmod cannot make a folder unlistable, so the listing fails by hand."""
+    def unlistable(root: Path) -> list[Path]:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(writer_module, "owned_candidates", unlistable)
+    with pytest.raises(SpecError) as info:
+        plan_writes(tmp_path, {"w.yml": text("w")})
+    assert "cannot list" in info.value.message and info.value.location is not None
+    assert info.value.location.file == str(tmp_path)

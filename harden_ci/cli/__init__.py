@@ -53,6 +53,9 @@ def cli() -> None:
 def validate(spec: Path) -> None:
     """Check the spec; every error names file:line:column, the field and a fix.
 
+    When the spec's folder is a git repository's root, the paths it names (service
+    folders, Dockerfiles, OpenAPI documents, migrations and IaC folders) must exist there.
+
     \b
     Example:
       harden-ci validate                       # ./harden-ci.yaml
@@ -71,8 +74,9 @@ def validate(spec: Path) -> None:
 def render(spec: Path, out: Path | None, dry_run: bool) -> None:
     """Write the workflows the spec produces.
 
-    Only files carrying harden-ci's marker are ever overwritten or removed; unchanged
-    files are not touched.
+    Only this spec's files are overwritten, and a file is removed only when its marker
+    and stamps prove harden-ci wrote it; unchanged files are not touched, no link inside
+    the folder is followed, and a refused write changes nothing (exit 2).
 
     \b
     Example:
@@ -90,6 +94,10 @@ def render(spec: Path, out: Path | None, dry_run: bool) -> None:
               help="Folder holding the workflows (default: .github/workflows beside the spec).")
 def check(spec: Path, out: Path | None) -> None:
     """Fail (exit 1, with a unified diff) if the workflows on disk differ from a render.
+
+    The comparison is byte for byte with a fresh render (locally, with the record of
+    this machine's last render of the same inputs; never with the stamps a file carries).
+    Any other file carrying harden-ci's marker is drift too.
 
     \b
     Example:
@@ -198,8 +206,13 @@ def policy(policy_file: Path, spec: Path, fmt: str) -> None:
 @SPEC_ARG
 @click.option("--force", is_flag=True, help="Overwrite an existing spec.")
 def init(spec: Path, force: bool) -> None:
-    """Detect the stack (services, Dockerfiles, Terraform, Kubernetes/Helm, OpenAPI,
-    migrations) and write a commented starter spec; refuses to overwrite one (exit 2).
+    """Detect the stack and write a commented starter spec; refuses to overwrite one (exit 2).
+
+    Reads services with their package manager, toolchain version and test command
+    (from lockfiles, version files, manifests, Makefiles and existing workflows),
+    workspaces, Dockerfiles and their build contexts, the default branch (from git),
+    Terraform, Kubernetes/Helm, OpenAPI and migrations; leaves out docs sites,
+    config-only packages, examples, templates and test fixtures.
 
     \b
     Example:

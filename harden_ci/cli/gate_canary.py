@@ -5,34 +5,31 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from harden_ci.cli.step_summary import append_step_summary
 
 if TYPE_CHECKING:
-    from harden_ci.model.delivery import RollbackRules
+    from pydantic import BaseModel
+
+M = TypeVar("M", bound="BaseModel")
 
 TOKEN_ENV = "HARDEN_CI_PROMETHEUS_TOKEN"
 
 
-def _rules(text: str | None) -> RollbackRules:
+def _validated(model: type[M], text: str | None, option: str, hint: str) -> M:
     from pydantic import ValidationError
 
     from harden_ci.errors import SpecError
-    from harden_ci.model.delivery import RollbackRules
 
-    if text is None or not text.strip():
-        return RollbackRules()
     try:
-        return RollbackRules.model_validate_json(text)
+        return model.model_validate_json(text) if text and text.strip() else model()
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}"
                              for e in exc.errors())
-        raise SpecError(f"the rollback rules are not valid: {problems}", field="--rollback-on",
-                        hint='write them like {"error_rate": 0.01, "p95_ms": 300, "cost_regression": 0.1}'
-                        ) from None
+        raise SpecError(f"{option} is not valid: {problems}", field=option, hint=hint) from None
 
 
 def _seconds(text: str, option: str) -> int:
@@ -47,83 +44,105 @@ def _seconds(text: str, option: str) -> int:
                    f"A bearer token, if needed, comes from ${TOKEN_ENV}.")
 @click.option("--rollback-on", "rollback_on", default=None, envvar="HARDEN_CI_CANARY_ROLLBACK_ON",
               help='The spec\'s delivery.canary.rollback_on as JSON, e.g. {"error_rate": 0.01, '
-                   '"p95_ms": 300, "cost_regression": 0.1}; omitted fields take the spec defaults. '
-                   "Env: HARDEN_CI_CANARY_ROLLBACK_ON.")
-@click.option("--cost-metric", default=None, envvar="HARDEN_CI_CANARY_COST_METRIC",
-              help="Counter of cost (e.g. llm_cost_usd_total); unset skips the cost rule. "
-                   "Env: HARDEN_CI_CANARY_COST_METRIC.")
+                   '"p95_ms": 300, "cost_regression": 0.1, "failure_limit": 2}; omitted fields take '
+                   "the spec defaults. Env: HARDEN_CI_CANARY_ROLLBACK_ON.")
+@click.option("--metrics", "metrics", default=None, envvar="HARDEN_CI_CANARY_METRICS",
+              help="The spec's metric names and labels as JSON (delivery.canary.metrics without "
+                   "prometheus, token_secret and window); the options below override it. "
+                   "Env: HARDEN_CI_CANARY_METRICS.")
+@click.option("--cost-metric", default=None, help="Counter of cost (e.g. llm_cost_usd_total); "
+              "unset skips the cost rules.")
 @click.option("--step", type=click.IntRange(0, 100), default=None, envvar="HARDEN_CI_CANARY_STEP",
               help="The traffic percentage being analysed (for the report). Env: HARDEN_CI_CANARY_STEP.")
-@click.option("--window", default="5m", show_default=True, help="PromQL rate() window.")
-@click.option("--requests-metric", default="http_requests_total", show_default=True,
-              help="Counter of requests, labelled by status and track.")
-@click.option("--duration-metric", default="http_request_duration_seconds", show_default=True,
-              help="Latency histogram in seconds (its _bucket series are used).")
-@click.option("--status-label", default="status", show_default=True, help="Label holding the HTTP status.")
-@click.option("--error-status", default="5..", show_default=True, help="Regex of error statuses.")
-@click.option("--track-label", default="track", show_default=True,
-              help="Label telling canary from baseline.")
-@click.option("--canary-track", default="canary", show_default=True, help="Value of the canary.")
-@click.option("--baseline-track", default="baseline", show_default=True, help="Value of the baseline.")
-@click.option("--selector", default="", envvar="HARDEN_CI_CANARY_SELECTOR",
-              help='More label matchers for both tracks, e.g. service="api",namespace="prod". '
-                   "Env: HARDEN_CI_CANARY_SELECTOR.")
+@click.option("--window", default="1m", show_default=True, envvar="HARDEN_CI_CANARY_WINDOW",
+              help="One analysis window (the PromQL range); the bake is judged window by window. "
+                   "Env: HARDEN_CI_CANARY_WINDOW.")
+@click.option("--requests-metric", default=None, help="Counter of requests, labelled by status and "
+              "track [default: http_requests_total].")
+@click.option("--duration-metric", default=None, help="Latency histogram (its _bucket series are "
+              "used) [default: http_request_duration_seconds].")
+@click.option("--duration-unit", type=click.Choice(["seconds", "milliseconds"]), default=None,
+              help="Unit of the histogram's bounds [default: seconds].")
+@click.option("--status-label", default=None, help="Label holding the HTTP status [default: status].")
+@click.option("--error-status", default=None, help="Regex of error statuses [default: 5..].")
+@click.option("--track-label", default=None, help="Label telling canary from baseline [default: track].")
+@click.option("--canary-track", default=None, help="Value of the canary [default: canary].")
+@click.option("--baseline-track", default=None, help="Value of the baseline [default: baseline].")
+@click.option("--live-track", default=None, help="With --live: the live version's track value "
+              "(default: every series the selector matches).")
+@click.option("--selector", default=None, help='More label matchers for every query, e.g. '
+              'service="api",namespace="prod".')
+@click.option("--baseline-at", type=click.IntRange(1), default=None, envvar="HARDEN_CI_CANARY_BASELINE_AT",
+              help="Epoch seconds when the rollout began: the baseline is the previous version's "
+                   "window ending then (so the 100% step still has one). Env: HARDEN_CI_CANARY_BASELINE_AT.")
+@click.option("--live", is_flag=True, envvar="HARDEN_CI_CANARY_LIVE",
+              help="Judge the live version alone against the budgets "
+              "(the nightly re-analysis): no track matcher unless --live-track, no baseline. "
+              "Env: HARDEN_CI_CANARY_LIVE.")
 @click.option("--bake", default="0", show_default=True,
-              help="Keep analysing for this long (`10m`); a breach rolls back at once, the last "
-                   "round decides. 0: one analysis now.")
-@click.option("--interval", default="1m", show_default=True, help="Time between rounds during --bake.")
+              help="Analyse window after window for this long (`10m`); the rollback_on rules "
+                   "decide. 0: one window ending now.")
+@click.option("--bake-start", type=click.IntRange(1), default=None, envvar="HARDEN_CI_CANARY_BAKE_START",
+              help="Epoch seconds when the bake began (default: now); windows already over are "
+                   "analysed at once. Env: HARDEN_CI_CANARY_BAKE_START.")
 @click.option("--timeout", type=click.FloatRange(0.1, 300), default=10.0, show_default=True,
               help="Seconds per HTTP request.")
 @click.option("--attempts", type=click.IntRange(1, 10), default=3, show_default=True,
               help="Tries per query on connection errors and HTTP 5xx.")
 @click.option("--report", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Write the decision and every number used as JSON.")
-def canary_analyze(prometheus: str, rollback_on: str | None, cost_metric: str | None, step: int | None,
-                   window: str, requests_metric: str, duration_metric: str, status_label: str,
-                   error_status: str, track_label: str, canary_track: str, baseline_track: str,
-                   selector: str, bake: str, interval: str, timeout: float, attempts: int,
-                   report: Path | None) -> None:
-    """Compare canary with baseline in Prometheus and decide: promote or roll back.
+              help="Write the decision, every window and every number used as JSON.")
+def canary_analyze(prometheus: str, rollback_on: str | None, metrics: str | None, step: int | None,
+                   window: str, baseline_at: int | None, live: bool, bake: str, bake_start: int | None,
+                   timeout: float, attempts: int, report: Path | None, **series: str | None) -> None:
+    """Judge the canary window by window in Prometheus and decide: promote or roll back.
 
-    Rolls back when the canary's error rate or p95 passes its limit, or its cost per request
-    grows more than cost_regression over the baseline; when a number is missing it rolls back
-    too, saying "no data". Prints the decision and the numbers, appends them to
-    $GITHUB_STEP_SUMMARY and writes --report. Exit 0 promote, 1 roll back, 2 bad input.
+    A window with fewer than min_requests canary requests is inconclusive; one whose error
+    rate or p95 passes its limit, whose cost per request grows more than cost_regression over
+    the previous version (or passes cost_per_request), or whose numbers are NaN, negative or
+    -Inf, failed. More failed windows than failure_limit, consecutive_failures in a row, or
+    more inconclusive windows than inconclusive_limit roll back. Prints the decision and the
+    numbers, appends them to $GITHUB_STEP_SUMMARY and writes --report. Exit 0 promote,
+    1 roll back, 2 bad input.
 
     \b
     Example:
       harden-ci gate canary-analyze --prometheus https://prom.example.com --step 5 \\
         --rollback-on '{"error_rate": 0.01, "p95_ms": 300, "cost_regression": 0.1}' \\
-        --cost-metric llm_cost_usd_total --bake 10m --report canary-5.json
+        --cost-metric llm_cost_usd_total --baseline-at 1767225600 --bake 10m --report canary-5.json
     """
     from harden_ci.cli import _run
 
     def run() -> int:
         from harden_ci.errors import SpecError
-        from harden_ci.gates import canary_analysis, canary_report
+        from harden_ci.gates import canary_analysis, canary_bake, canary_report
         from harden_ci.gates.canary_prometheus import Prometheus
+        from harden_ci.model.delivery import RollbackRules, Series
 
         if not prometheus.startswith(("http://", "https://")):
             raise SpecError(f"`{prometheus}` is not an http(s) URL", field="--prometheus")
         if "@" in prometheus.split("/")[2]:
             raise SpecError("the Prometheus URL may not carry credentials (they would be printed)",
                             field="--prometheus", hint=f"put a bearer token in ${TOKEN_ENV}")
-        rules = _rules(rollback_on)
-        sel = canary_analysis.Selectors(
-            requests_metric=requests_metric, duration_metric=duration_metric, status_label=status_label,
-            error_status=error_status, track_label=track_label, canary_track=canary_track,
-            baseline_track=baseline_track, selector=selector, window=window,
-            cost_metric=cost_metric or None)
+        rules = _validated(RollbackRules, rollback_on, "--rollback-on",
+                           'write them like {"error_rate": 0.01, "p95_ms": 300, "cost_regression": 0.1}')
+        spec = _validated(Series, metrics, "--metrics",
+                          'write them like {"requests_metric": "app_requests_total"}')
+        given = {name: value for name, value in series.items() if value is not None}
+        names = {**spec.model_dump(exclude_none=True), **given}
+        names["selector"] = names.get("selector") or ""
+        sel = canary_analysis.Selectors(**names, window=window, baseline_at=None if live else baseline_at,
+                                        live=live)
         sel.validate()
-        bake_s, interval_s = _seconds(bake, "--bake"), _seconds(interval, "--interval")
+        bake_s, window_s = _seconds(bake, "--bake"), _seconds(window, "--window")
         prom = Prometheus(prometheus, timeout_s=timeout, attempts=attempts,
                           token=os.environ.get(TOKEN_ENV) or None)
 
-        def progress(n: int, result: canary_analysis.Analysis) -> None:
-            click.echo(f"round {n}: {canary_report.headline(result)}", err=True)
+        def progress(n: int, result: canary_analysis.Window) -> None:
+            why = f": {'; '.join(result.reasons)}" if result.reasons else ""
+            click.echo(f"window {n}: {result.verdict}{why}", err=True)
 
-        analysis = canary_analysis.analyze_over_bake(prom, sel, rules, step, bake_s, interval_s,
-                                                     on_round=progress)
+        analysis = canary_bake.analyze_over_bake(prom, sel, rules, step, bake_s, window_s,
+                                                 start=bake_start, on_window=progress)
         markdown = canary_report.to_markdown(analysis)
         if report is not None:
             try:

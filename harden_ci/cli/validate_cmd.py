@@ -1,4 +1,5 @@
-"""`harden-ci validate`: load and check the spec."""
+"""`harden-ci validate`: load and check the spec, and, when the spec sits in a repository,
+that the paths it names exist there."""
 
 from __future__ import annotations
 
@@ -10,9 +11,19 @@ from harden_ci.errors import ExitCode
 
 
 def run(spec_path: Path) -> int:
+    from harden_ci.errors import SpecErrors
+    from harden_ci.load.repository import probe, repository_root
+    from harden_ci.model import repo_checks
     from harden_ci.pipeline import load
 
-    _, spec = load(spec_path)
+    loaded, spec = load(spec_path)
+    root = repository_root(spec_path)
+    if root is not None:
+        refs = repo_checks.path_refs(spec)
+        problems = repo_checks.repository_problems(refs, probe(root, repo_checks.wanted(refs)))
+        if problems:
+            raise SpecErrors(repo_checks.repository_errors(loaded, problems))
+    checked = "; its paths exist in the repository" if root is not None else ""
     click.echo(f"{spec_path}: valid ({len(spec.services)} service"
-               f"{'s' if len(spec.services) != 1 else ''})")
+               f"{'s' if len(spec.services) != 1 else ''}{checked})")
     return ExitCode.OK

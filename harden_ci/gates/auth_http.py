@@ -97,12 +97,27 @@ def join(base: str | None, path_or_url: str, what: str) -> str:
 
 
 def get(url: str, *, timeout: float, token: str | None = None, follow_redirects: bool = False,
-        accept: str = "application/json") -> Response:
+        accept: str = "application/json", extra_headers: dict[str, str] | None = None) -> Response:
     """GET with a timeout; every outcome (including errors) is a Response, never an exception."""
-    headers = {"Accept": accept, "User-Agent": "harden-ci-auth-probe"}
+    headers = {"Accept": accept, "User-Agent": "harden-ci-auth-probe", **(extra_headers or {})}
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(url, headers=headers, method="GET")
+    return _send(urllib.request.Request(url, headers=headers, method="GET"), follow_redirects,
+                 timeout)
+
+
+def post_form(url: str, fields: dict[str, str], *, timeout: float) -> Response:
+    """POST an application/x-www-form-urlencoded body (an OAuth token request); every
+    outcome is a Response. Redirects are answers, never followed."""
+    headers = {"Accept": "application/json", "User-Agent": "harden-ci-auth-probe",
+               "Content-Type": "application/x-www-form-urlencoded"}
+    body = urllib.parse.urlencode(fields).encode("ascii")
+    return _send(urllib.request.Request(url, data=body, headers=headers, method="POST"), False,
+                 timeout)
+
+
+def _send(request: urllib.request.Request, follow_redirects: bool, timeout: float) -> Response:
+    url = request.full_url
     try:
         with _opener(follow_redirects).open(request, timeout=timeout) as response:
             return Response(url, response.status, response.read(MAX_BODY))
@@ -172,19 +187,22 @@ class CommandResult:
         return " | ".join(lines[-3:])[-300:]
 
 
-def run_command(argv: list[str], *, timeout: float, what: str) -> CommandResult:
+def run_command(argv: list[str], *, timeout: float, what: str, stdin_text: str | None = None,
+                env: dict[str, str] | None = None) -> CommandResult:
     """Run argv in its own process group, so a timeout stops the whole tree (a `bash -c`
-    child holding the pipes open would otherwise keep us waiting)."""
+    child holding the pipes open would otherwise keep us waiting). `stdin_text` is written to
+    its standard input; `env` is added to the environment."""
     try:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace",
-                                start_new_session=True)
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL if stdin_text is None else subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                encoding="utf-8", errors="replace", start_new_session=True,
+                                env={**os.environ, **env} if env else None)
     except FileNotFoundError:
         raise SpecError(f"the {what} {argv[0]!r} was not found") from None
     except PermissionError:
         raise SpecError(f"the {what} {argv[0]!r} is not executable") from None
     try:
-        stdout, stderr = proc.communicate(timeout=timeout)
+        stdout, stderr = proc.communicate(stdin_text, timeout=timeout)
     except subprocess.TimeoutExpired:
         kill_group(proc)
         proc.communicate()

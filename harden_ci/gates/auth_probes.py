@@ -6,10 +6,15 @@ with bounded requests, and returns a ProbeResult whose message names the rule it
 * token lifetime   - a fresh token's exp - iat is at most the limit (claims are read without
                      checking the signature; that is the API's job, probed by the others);
 * token replay     - a revoked or expired token gets 401 where a valid one gets 2xx;
-* tenant isolation - tenant A's token gets 403 or 404 for tenant B's resource (and, when
-                     given, 2xx for its own);
+* tenant isolation - both ways, each behind a control: tenant A's token gets 2xx for its own
+                     resource and 403/404 for tenant B's (by path, query parameter and header);
+                     with tenant B's token, B gets 2xx for its own resource (so the route exists)
+                     and 403/404 for A's; without it only a 403 proves isolation;
 * key rotation     - after the rotate command a new kid appears in the JWKS within the
-                     time limit, the token command signs with it, and the API accepts it.
+                     time limit, the token command signs with it, and the API accepts it; the
+                     old key overlaps (still published, a token minted before the rotation still
+                     accepted), and with a grace period set, it is retired after it (gone from
+                     the JWKS, that token refused with 401).
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ class ProbeResult:
 class Jwks:
     uri: str
     kids: frozenset[str]
+    keys: tuple[dict[str, object], ...] = ()
 
 
 def _ok(status: int | None) -> bool:
@@ -50,8 +56,9 @@ def _minutes(seconds: float) -> str:
 
 # --- jwks -------------------------------------------------------------------------------------
 
-def discover(issuer: str, *, timeout: float) -> tuple[str | None, str]:
-    """(jwks_uri, problem): the issuer's discovery document, checked."""
+def discovered(issuer: str, key: str, *, timeout: float) -> tuple[str | None, str]:
+    """(URL, problem): one endpoint (`jwks_uri`, `token_endpoint`) of the issuer's discovery
+    document, checked: the document must name this issuer."""
     url = issuer.rstrip("/") + DISCOVERY_PATH
     response = http.get(url, timeout=timeout, follow_redirects=True)
     if response.status != 200:
@@ -66,13 +73,18 @@ def discover(issuer: str, *, timeout: float) -> tuple[str | None, str]:
     if not isinstance(named, str) or named.rstrip("/") != issuer.rstrip("/"):
         return None, (f"OIDC discovery at {url} names issuer {named!r}, not {issuer!r}; "
                       "tokens would be checked against the wrong issuer")
-    jwks_uri = document.get("jwks_uri")
-    if not isinstance(jwks_uri, str):
-        return None, f"OIDC discovery at {url} has no jwks_uri"
+    endpoint = document.get(key)
+    if not isinstance(endpoint, str):
+        return None, f"OIDC discovery at {url} has no {key}"
     try:
-        return http.check_url(jwks_uri, "jwks_uri"), ""
+        return http.check_url(endpoint, key), ""
     except SpecError as exc:
         return None, f"OIDC discovery at {url}: {exc.message}"
+
+
+def discover(issuer: str, *, timeout: float) -> tuple[str | None, str]:
+    """(jwks_uri, problem): the issuer's discovery document, checked."""
+    return discovered(issuer, "jwks_uri", timeout=timeout)
 
 
 def fetch_jwks(uri: str, *, timeout: float) -> tuple[Jwks | None, str]:
@@ -97,7 +109,7 @@ def fetch_jwks(uri: str, *, timeout: float) -> tuple[Jwks | None, str]:
                           f"for kid {key.get('kid')!r}; rotate that key now")
         if isinstance(key.get("kid"), str):
             kids.add(key["kid"])
-    return Jwks(uri, frozenset(kids)), ""
+    return Jwks(uri, frozenset(kids), tuple(keys)), ""
 
 
 def token_kid(token: str) -> str | None:
@@ -189,27 +201,85 @@ def probe_replay(url: str, *, valid_token: str, revoked_token: str, timeout: flo
 
 # --- tenant isolation -------------------------------------------------------------------------
 
-def probe_tenant_isolation(other_url: str, *, token: str, own_url: str | None,
-                           timeout: float) -> ProbeResult:
+@dataclass(frozen=True)
+class Tenants:
+    """Tenant A's own resource (the control), tenant B's, and the other ways to ask for B's data."""
+
+    a_url: str | None
+    b_url: str
+    a_token: str
+    b_token: str | None = None  # tenant B's own token: B's control, and B asking for A's data
+    query: str | None = None  # e.g. `tenant=b`, added to tenant A's URL
+    header: tuple[str, str] | None = None  # e.g. ("X-Tenant-Id", "b"), sent to tenant A's URL
+
+
+def _body(response: http.Response) -> object:
+    try:
+        return response.json()
+    except ValueError:
+        return response.body
+
+
+def _with_query(url: str, query: str) -> str:
+    return url + ("&" if "?" in url else "?") + query
+
+
+def probe_tenant_isolation(tenants: Tenants, *, timeout: float) -> ProbeResult:
+    """Both ways, by path, query parameter and header, each behind a control request that must
+    succeed: a 404 from a typo in a path or a wrong host cannot read as isolation."""
     name = "tenant isolation"
-    if own_url is not None:
-        control = http.get(own_url, token=token, timeout=timeout)
-        if not _ok(control.status):
-            return ProbeResult(name, False, f"tenant isolation: inconclusive: tenant A's token got "
-                                            f"{control.describe()} for its own resource {own_url}")
-    response = http.get(other_url, token=token, timeout=timeout)
-    if response.status in (403, 404):
-        return ProbeResult(name, True, f"tenant isolation: tenant A's token got HTTP "
-                                       f"{response.status} for tenant B's resource {other_url}")
-    if _ok(response.status):
-        return ProbeResult(name, False, f"tenant isolation: tenant leak: tenant A's token read tenant "
-                                        f"B's resource {other_url} ({response.describe()}); it must "
-                                        "get 403 or 404")
-    if response.status == 401:
-        return ProbeResult(name, False, f"tenant isolation: inconclusive: tenant A's token was "
-                                        f"refused (HTTP 401) at {other_url}; use a valid token")
-    return ProbeResult(name, False, f"tenant isolation: tenant A's token got {response.describe()} "
-                                    f"for tenant B's resource {other_url}; expected 403 or 404")
+
+    def fail(message: str) -> ProbeResult:
+        return ProbeResult(name, False, f"tenant isolation: {message}")
+
+    control_a = None
+    if tenants.a_url is not None:
+        control_a = http.get(tenants.a_url, token=tenants.a_token, timeout=timeout)
+        if not _ok(control_a.status):
+            return fail(f"inconclusive: tenant A's token got {control_a.describe()} for its own "
+                        f"resource {tenants.a_url}")
+    if tenants.b_token is not None:
+        control_b = http.get(tenants.b_url, token=tenants.b_token, timeout=timeout)
+        if not _ok(control_b.status):
+            return fail(f"inconclusive: tenant B's token got {control_b.describe()} for its own "
+                        f"resource {tenants.b_url}; the path or host is wrong, so a 404 for tenant A "
+                        "would prove nothing")
+    # (who, token, url, extra headers, what is asked for, may the API ignore the addressing)
+    checks: list[tuple[str, str, str, dict[str, str] | None, str, bool]] = [
+        ("tenant A's token", tenants.a_token, tenants.b_url, None,
+         f"tenant B's resource {tenants.b_url}", False)]
+    if tenants.b_token is not None and tenants.a_url is not None:
+        checks.append(("tenant B's token", tenants.b_token, tenants.a_url, None,
+                       f"tenant A's resource {tenants.a_url}", False))
+    if tenants.a_url is not None and tenants.query:
+        checks.append(("tenant A's token", tenants.a_token, _with_query(tenants.a_url, tenants.query),
+                       None, f"tenant B's data by query parameter ({tenants.query})", True))
+    if tenants.a_url is not None and tenants.header:
+        checks.append(("tenant A's token", tenants.a_token, tenants.a_url,
+                       {tenants.header[0]: tenants.header[1]},
+                       f"tenant B's data by header ({tenants.header[0]}: {tenants.header[1]})", True))
+    passed: list[str] = []
+    for who, token, url, headers, what, may_ignore in checks:
+        response = http.get(url, token=token, timeout=timeout, extra_headers=headers)
+        if response.status == 403 or (response.status == 404 and tenants.b_token is not None):
+            passed.append(f"{what}: HTTP {response.status}")
+        elif response.status == 404:
+            return fail(f"inconclusive: {who} got HTTP 404 for {what} at {url}, and without tenant "
+                        "B's token (HARDEN_CI_TENANT_B_TOKEN[_COMMAND]) nothing proves the route "
+                        "exists; only a 403 counts then")
+        elif _ok(response.status):
+            # The API may ignore a tenant parameter and serve the caller's own data: no leak.
+            if may_ignore and control_a is not None and _body(response) == _body(control_a):
+                passed.append(f"{what}: ignored (tenant A's own data)")
+                continue
+            where = f" at {url}" if may_ignore else ""
+            return fail(f"tenant leak: {who} read {what} ({response.describe()}{where}); it "
+                        "must get 403 or 404")
+        elif response.status == 401:
+            return fail(f"inconclusive: {who} was refused (HTTP 401) at {url}; use a valid token")
+        else:
+            return fail(f"{who} got {response.describe()} for {what}; expected 403 or 404")
+    return ProbeResult(name, True, "tenant isolation: " + "; ".join(passed))
 
 
 # --- key rotation -----------------------------------------------------------------------------
@@ -223,6 +293,7 @@ class Rotation:
     poll_interval: float
     command_timeout: float
     http_timeout: float
+    grace: float | None = None  # seconds the old key stays valid; None: retirement not checked
 
 
 def probe_key_rotation(jwks_uri: str, drill: Rotation, *,
@@ -232,6 +303,11 @@ def probe_key_rotation(jwks_uri: str, drill: Rotation, *,
     before, problem = fetch_jwks(jwks_uri, timeout=drill.http_timeout)
     if before is None:
         return ProbeResult(name, False, f"key rotation: before rotating, {problem}")
+    try:
+        old_token = drill.token.get()  # a live session's token, signed with the old key
+    except SpecError as exc:
+        return ProbeResult(name, False, f"key rotation: no token before the rotation: {exc}")
+    old_kid = token_kid(old_token)
     result = http.run_command(drill.rotate_command, timeout=drill.command_timeout,
                               what="rotate command (HARDEN_CI_ROTATE_COMMAND)")
     if result.returncode != 0:
@@ -270,5 +346,32 @@ def probe_key_rotation(jwks_uri: str, drill: Rotation, *,
         return ProbeResult(name, False, f"key rotation: the API refused a token signed with the new "
                                         f"key {kid!r} ({response.describe()} at {drill.protected_url}); "
                                         "does it cache the old JWKS?")
+    # The overlap: the old key stays published and its tokens valid, or every live session dies.
+    if old_kid is not None and now_jwks is not None and old_kid not in now_jwks.kids:
+        return ProbeResult(name, False, f"key rotation: no overlap: the old key {old_kid!r} left the "
+                                        "JWKS at once, so every live session's token is invalid")
+    old = http.get(drill.protected_url, token=old_token, timeout=drill.http_timeout)
+    if not _ok(old.status):
+        return ProbeResult(name, False, f"key rotation: no overlap: a token signed with the old key "
+                                        f"{old_kid!r} got {old.describe()} right after the rotation; "
+                                        "live sessions must stay valid during the grace period")
+    retired = ""
+    if drill.grace is not None:
+        sleep(drill.grace)
+        deadline = clock() + drill.timeout
+        while True:
+            after, _ = fetch_jwks(jwks_uri, timeout=drill.http_timeout)
+            gone = after is not None and old_kid not in after.kids
+            refused = http.get(drill.protected_url, token=old_token, timeout=drill.http_timeout)
+            if gone and refused.status == 401:
+                break
+            if clock() >= deadline:
+                still = "is still in the JWKS" if not gone else f"still gets {refused.describe()}"
+                return ProbeResult(name, False, f"key rotation: the old key {old_kid!r} {still} "
+                                                f"{drill.grace:g} s + {drill.timeout:g} s after the "
+                                                "rotation; it must be retired after the grace period")
+            sleep(drill.poll_interval)
+        retired = f"; the old key {old_kid!r} was retired after the {drill.grace:g} s grace period"
     return ProbeResult(name, True, f"key rotation: new kid {kid!r} served after {waited:.1f} s; a "
-                                   f"token signed with it was accepted ({response.describe()})")
+                                   f"token signed with it was accepted ({response.describe()}); the "
+                                   f"old key's token stayed valid (overlap){retired}")

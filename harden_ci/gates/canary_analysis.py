@@ -1,52 +1,50 @@
-"""Canary analysis: query Prometheus for canary and baseline, decide promote or roll back.
+"""Canary analysis of one window: query Prometheus, judge each measure, give a verdict.
 
-Three measures, each queried for the canary track and the baseline track over `window`:
+For the canary track, over one window `w` ending at the round's time:
 
-    error rate:        (sum(rate(http_requests_total{track="T",status=~"5.."}[5m])) or vector(0))
-                       / sum(rate(http_requests_total{track="T"}[5m]))
+    requests:          sum(increase(http_requests_total{track="canary"}[w]))
+    error rate:        (sum(rate(http_requests_total{track="canary",status=~"5.."}[w])) or vector(0))
+                       / sum(rate(http_requests_total{track="canary"}[w]))
     p95 latency (ms):  histogram_quantile(0.95, sum by (le)
-                           (rate(http_request_duration_seconds_bucket{track="T"}[5m]))) * 1000
-                       checked for the canary against the share of requests beyond the
-                       highest finite bucket (over 5%: the p95 is above every bucket)
-    cost per request:  sum(rate(COST{track="T"}[5m])) / sum(rate(http_requests_total{track="T"}[5m]))
+                           (rate(http_request_duration_seconds_bucket{track="canary"}[w])))
+                       (x 1000 in Python when the histogram is in seconds), checked against
+                       the share of requests beyond the highest finite bucket
+    cost per request:  sum(rate(COST{track="canary"}[w])) / sum(rate(http_requests_total{…}[w]))
 
-(`T` is `canary` or `baseline`; every name is an option, and `--selector` adds matchers.
-The * 1000 is done in Python: the query returns seconds.)
+The baseline (the previous version) is read the same way, with `@ BASELINE_AT` after each
+range when the rollout's start is known: its own behaviour in the window before the rollout
+began, which still exists at the 100% step, when the baseline track serves nothing. The
+nightly re-analysis (`live`) reads the live version's series and has no baseline.
 
-`or vector(0)` keeps a canary that never failed (so its 5xx series does not exist) from
-reading as "no data"; a canary with no requests at all still divides by nothing and is no
-data. COST is the spec's `cost_metric`, a counter of money (or tokens x price) spent.
-
-The rules (`delivery.canary.rollback_on`) are absolute for the canary's error rate and p95
-(baseline shown for context) and relative for cost: `canary/baseline - 1 > cost_regression`.
-Any breach rolls back; otherwise any missing number rolls back too, as "no data" (fail
-safe); otherwise promote.
+The verdict of a window (fail safe):
+- fewer than `min_requests` canary requests, or no answer: inconclusive;
+- a value Prometheus cannot mean (NaN, negative, -Inf; +Inf but for a p95 above every
+  bucket): failed, as is a breach of a limit (error rate, p95, cost against the previous
+  version or the absolute `cost_per_request`);
+- cost with neither a recorded baseline nor an absolute budget: inconclusive;
+- else passed. The bake's rules over many windows are in canary_bake.py.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
 from harden_ci.errors import SpecError
 from harden_ci.gates.canary_prometheus import Prometheus, PrometheusError
-from harden_ci.model.delivery import RollbackRules
+from harden_ci.model.delivery import LABEL_PATTERN, MATCHERS, METRIC_PATTERN, RollbackRules
 
-Status = Literal["ok", "breached", "no data", "skipped"]
-Decision = Literal["promote", "rollback"]
+Status = Literal["ok", "breached", "invalid", "inconclusive", "skipped"]
+Verdict = Literal["passed", "failed", "inconclusive"]
 
-_METRIC = re.compile(r"^[A-Za-z_:][A-Za-z0-9_:]*$")
-_LABEL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_METRIC = re.compile(METRIC_PATTERN)
+_LABEL = re.compile(LABEL_PATTERN)
 _WINDOW = re.compile(r"^([0-9]+(ms|s|m|h|d|w|y))+$")
-_STRING = r'"(?:[^"\\\n]|\\.)*"'
-_MATCHERS = re.compile(rf"^\s*{_LABEL.pattern[1:-1]}\s*(=~|!~|!=|=)\s*{_STRING}\s*"
-                       rf"(,\s*{_LABEL.pattern[1:-1]}\s*(=~|!~|!=|=)\s*{_STRING}\s*)*,?\s*$")
-MAX_ROUNDS = 10_000
 EPSILON = 1e-9
 """Float slack: a cost of exactly +10% (0.0022 / 0.002 - 1 = 0.10000000000000009) is not a breach."""
+TOP_BUCKET_SHARE = 0.05
 
 
 def promql_string(value: str) -> str:
@@ -57,18 +55,22 @@ def promql_string(value: str) -> str:
 
 @dataclass(frozen=True)
 class Selectors:
-    """Which series are the canary and the baseline; every name is an option of the CLI."""
+    """Which series are the canary and the baseline (the spec's `delivery.canary.metrics`)."""
 
     requests_metric: str = "http_requests_total"
     duration_metric: str = "http_request_duration_seconds"  # a histogram; `_bucket` is added
+    duration_unit: str = "seconds"  # or "milliseconds": the unit of its `le` bounds
     status_label: str = "status"
     error_status: str = "5.."  # a regex on status_label
     track_label: str = "track"
     canary_track: str = "canary"
     baseline_track: str = "baseline"
     selector: str = ""  # more matchers for both tracks, e.g. `service="api",namespace="prod"`
-    window: str = "5m"
+    window: str = "1m"
     cost_metric: str | None = None
+    baseline_at: int | None = None  # epoch seconds: read the baseline in the window ending then
+    live: bool = False  # the nightly re-analysis: the live version alone, no baseline
+    live_track: str | None = None  # its track value; None: every series `selector` matches
 
     def validate(self) -> None:
         for option, name in (("--requests-metric", self.requests_metric),
@@ -78,52 +80,70 @@ class Selectors:
                 raise SpecError(f"`{name}` is not a Prometheus metric name", field=option,
                                 hint="letters, digits, `_` and `:`, not starting with a digit")
         for option, name in (("--status-label", self.status_label), ("--track-label", self.track_label)):
-            if not _LABEL.match(name) or name.startswith("__"):
+            if not _LABEL.match(name):
                 raise SpecError(f"`{name}` is not a Prometheus label name", field=option)
+        if self.duration_unit not in ("seconds", "milliseconds"):
+            raise SpecError(f"`{self.duration_unit}` is not a histogram unit", field="--duration-unit",
+                            hint="seconds or milliseconds")
         if not _WINDOW.match(self.window):
             raise SpecError(f"`{self.window}` is not a PromQL duration", field="--window",
-                            hint="write it like `5m` or `1h`")
-        if self.selector and not _MATCHERS.match(self.selector):
+                            hint="write it like `1m` or `5m`")
+        if self.selector and not MATCHERS.match(self.selector):
             raise SpecError(f"`{self.selector}` is not a list of label matchers", field="--selector",
                             hint='write it like service="api",namespace=~"prod-.*"')
         for option, value in (("--canary-track", self.canary_track),
-                              ("--baseline-track", self.baseline_track)):
+                              ("--baseline-track", self.baseline_track),
+                              ("--live-track", "x" if self.live_track is None else self.live_track)):
             if not value:
                 raise SpecError("a track value may not be empty", field=option)
 
-    def _matchers(self, track: str, *more: str) -> str:
-        parts = [f"{self.track_label}={promql_string(track)}", *more]
+    @property
+    def scale(self) -> float:
+        """Histogram bounds to milliseconds."""
+        return 1000.0 if self.duration_unit == "seconds" else 1.0
+
+    def _matchers(self, track: str | None, *more: str) -> str:
+        parts = [f"{self.track_label}={promql_string(track)}"] if track is not None else []
+        parts += more
         if self.selector.strip():
             parts.append(self.selector.strip().rstrip(","))
         return "{" + ",".join(parts) + "}"
 
-    def queries(self, track: str) -> dict[str, str]:
-        """The PromQL of each measure for one track."""
-        every = self._matchers(track)
-        errors = self._matchers(track, f"{self.status_label}=~{promql_string(self.error_status)}")
-        requests, w = self.requests_metric, self.window
+    def track(self, role: str) -> str | None:
+        """The track value of `canary` (the live version when `live`) or `baseline`."""
+        if role == "canary":
+            return self.live_track if self.live else self.canary_track
+        return self.baseline_track
+
+    def _range(self, role: str, metric: str, *more: str) -> str:
+        at = f" @ {self.baseline_at}" if role == "baseline" and self.baseline_at is not None else ""
+        return f"{metric}{self._matchers(self.track(role), *more)}[{self.window}]{at}"
+
+    def queries(self, role: str) -> dict[str, str]:
+        """The PromQL of each measure for `canary` or `baseline`."""
+        requests = self._range(role, self.requests_metric)
+        errors = self._range(role, self.requests_metric,
+                             f"{self.status_label}=~{promql_string(self.error_status)}")
         result = {
-            "error_rate": f"(sum(rate({requests}{errors}[{w}])) or vector(0)) "
-                          f"/ sum(rate({requests}{every}[{w}]))",
+            "requests": f"sum(increase({requests}))",
+            "error_rate": f"(sum(rate({errors})) or vector(0)) / sum(rate({requests}))",
             "p95_ms": f"histogram_quantile(0.95, sum by (le) "
-                      f"(rate({self.duration_metric}_bucket{every}[{w}])))",
+                      f"(rate({self._range(role, self.duration_metric + '_bucket')})))",
         }
         if self.cost_metric:
-            result["cost_regression"] = (f"sum(rate({self.cost_metric}{every}[{w}])) "
-                                         f"/ sum(rate({requests}{every}[{w}]))")
+            result["cost_regression"] = (f"sum(rate({self._range(role, self.cost_metric)})) "
+                                         f"/ sum(rate({requests}))")
         return result
 
-    def beyond_top_bucket(self, track: str) -> str:
+    def beyond_top_bucket(self, role: str) -> str:
         """The share of requests slower than the histogram's highest finite bucket.
 
         histogram_quantile answers that bucket's bound when the quantile lies beyond it,
         so a canary far slower than every bucket would read as fast as the top bound;
         buckets are cumulative, so the largest finite one counts everything within it."""
-        finite = self._matchers(track, 'le!="+Inf"')
-        total = self._matchers(track, 'le="+Inf"')
-        d, w = self.duration_metric, self.window
-        return (f"1 - max(sum by (le) (rate({d}_bucket{finite}[{w}]))) "
-                f"/ sum(rate({d}_bucket{total}[{w}]))")
+        bucket = self.duration_metric + "_bucket"
+        return (f"1 - max(sum by (le) (rate({self._range(role, bucket, 'le!=' + promql_string('+Inf'))}))) "
+                f"/ sum(rate({self._range(role, bucket, 'le=' + promql_string('+Inf'))}))")
 
 
 @dataclass(frozen=True)
@@ -139,45 +159,56 @@ class Measure:
 
 
 @dataclass(frozen=True)
-class Analysis:
-    decision: Decision
-    no_data: bool
+class Window:
+    """The verdict of one analysis window."""
+
+    verdict: Verdict
+    requests: float | None  # the canary's requests in the window
     measures: tuple[Measure, ...]
     reasons: tuple[str, ...]
-    step: int | None
-    prometheus: str
-    selectors: Selectors
-    rules: RollbackRules
-    rounds: int = 1
+    at: float | None  # when the window ended (epoch seconds; None: Prometheus's now)
 
 
-def _fetch(prom: Prometheus, promql: str) -> tuple[float | None, str]:
-    try:
-        return prom.query(promql), ""
-    except PrometheusError as exc:
-        return None, str(exc)
+class _Reader:
+    """Queries at one instant; a failed query is None plus its message."""
+
+    def __init__(self, prom: Prometheus, at: float | None) -> None:
+        self.prom, self.at = prom, at
+        self.errors: dict[str, str] = {}
+
+    def __call__(self, promql: str) -> float | None:
+        try:
+            return self.prom.query(promql, self.at)
+        except PrometheusError as exc:
+            self.errors[promql] = str(exc)
+            return None
 
 
-def _why(track: str, error: str, window: str) -> str:
-    return f"{track}: {error}" if error else f"{track}: no data in the last {window}"
+def unusable(value: float) -> bool:
+    """NaN, negative or -Inf: nothing a rate, a ratio or a latency can honestly be."""
+    return math.isnan(value) or value < 0
 
 
-def _limit_measure(name: str, prom: Prometheus, sel: Selectors, limit: float, scale: float) -> Measure:
-    c_q, b_q = sel.queries(sel.canary_track)[name], sel.queries(sel.baseline_track)[name]
-    canary, c_err = _fetch(prom, c_q)
-    baseline, _ = _fetch(prom, b_q)
-    canary = None if canary is None else canary * scale
-    baseline = None if baseline is None else baseline * scale
-    queries = {"canary": c_q, "baseline": b_q}
-    if canary is None:
-        why = _why("canary", c_err, sel.window)
-        return Measure(name, None, baseline, None, limit, "no data", why, queries)
+def _limit(name: str, read: _Reader, sel: Selectors, rules: RollbackRules) -> Measure:
+    limit = rules.error_rate if name == "error_rate" else float(rules.p95_ms)
+    scale = 1.0 if name == "error_rate" else sel.scale
+    c_q, b_q = sel.queries("canary")[name], sel.queries("baseline")[name]
+    queries = {"canary": c_q} if sel.live else {"canary": c_q, "baseline": b_q}
+    raw, baseline = read(c_q), None if sel.live else read(b_q)
+    baseline = None if baseline is None or unusable(baseline) else baseline * scale
+    if raw is None:
+        why = read.errors.get(c_q, f"no {name} series in the window")
+        return Measure(name, None, baseline, None, limit, "inconclusive", why, queries)
+    canary = raw * scale
+    if unusable(canary) or (name == "error_rate" and math.isinf(canary)):
+        return Measure(name, canary, baseline, canary, limit, "invalid",
+                       f"Prometheus answered {raw!r}, which no {name} can be", queries)
     note = "above the highest histogram bucket" if math.isinf(canary) else ""
     if name == "p95_ms" and not math.isinf(canary):
-        guard = sel.beyond_top_bucket(sel.canary_track)
+        guard = sel.beyond_top_bucket("canary")
         queries["canary beyond the top bucket"] = guard
-        share, _ = _fetch(prom, guard)  # no answer: the quantile stands as Prometheus gave it
-        if share is not None and share > 0.05 + EPSILON:
+        share = read(guard)  # no answer: the quantile stands as Prometheus gave it
+        if share is not None and not unusable(share) and share > TOP_BUCKET_SHARE + EPSILON:
             note = (f"{pct(share)} of requests are slower than the highest histogram bucket "
                     f"({ms(canary)}), so the p95 is above it")
             canary = math.inf
@@ -185,18 +216,42 @@ def _limit_measure(name: str, prom: Prometheus, sel: Selectors, limit: float, sc
     return Measure(name, canary, baseline, canary, limit, status, note, queries)
 
 
-def _cost_measure(prom: Prometheus, sel: Selectors, limit: float) -> Measure:
+def _cost(read: _Reader, sel: Selectors, rules: RollbackRules) -> Measure:
+    limit = rules.cost_regression
     if not sel.cost_metric:
         return Measure("cost_regression", None, None, None, limit, "skipped", "no cost metric configured")
-    c_q = sel.queries(sel.canary_track)["cost_regression"]
-    b_q = sel.queries(sel.baseline_track)["cost_regression"]
-    canary, c_err = _fetch(prom, c_q)
-    baseline, b_err = _fetch(prom, b_q)
-    queries = {"canary": c_q, "baseline": b_q}
-    if canary is None or baseline is None:
-        notes = [_why("canary", c_err, sel.window)] if canary is None else []
-        notes += [_why("baseline", b_err, sel.window)] if baseline is None else []
-        return Measure("cost_regression", canary, baseline, None, limit, "no data", "; ".join(notes), queries)
+    c_q, b_q = sel.queries("canary")["cost_regression"], sel.queries("baseline")["cost_regression"]
+    queries = {"canary": c_q}
+    canary = read(c_q)
+    if canary is None:
+        why = read.errors.get(c_q, "no cost series in the window")
+        return Measure("cost_regression", None, None, None, limit, "inconclusive", why, queries)
+    if unusable(canary) or math.isinf(canary):
+        return Measure("cost_regression", canary, None, canary, limit, "invalid",
+                       f"Prometheus answered {canary!r}, which no cost per request can be", queries)
+    budget = rules.cost_per_request
+    if budget is not None and canary > budget + EPSILON:
+        return Measure("cost_regression", canary, None, canary, budget, "breached",
+                       f"over the budget of {canary_cost(budget)} per request", queries)
+    baseline = None
+    if not sel.live:
+        queries["baseline"] = b_q
+        queries["baseline requests"] = sel.queries("baseline")["requests"]
+        count = read(queries["baseline requests"])
+        recorded = count is not None and not unusable(count) and count >= rules.min_requests
+        baseline = read(b_q) if recorded else None
+        baseline = None if baseline is None or unusable(baseline) or math.isinf(baseline) else baseline
+    if baseline is None:
+        if budget is None and sel.live:
+            return Measure("cost_regression", canary, None, None, limit, "skipped",
+                           "the live version has no baseline and no `cost_per_request` budget is set",
+                           queries)
+        if budget is not None:
+            return Measure("cost_regression", canary, None, canary, budget, "ok",
+                           "judged against the absolute budget (no recorded baseline)", queries)
+        why = (f"the baseline has fewer than {rules.min_requests} requests recorded in its "
+               "window and no `cost_per_request` budget is set")
+        return Measure("cost_regression", canary, None, None, limit, "inconclusive", why, queries)
     regression = (0.0 if canary == 0 else math.inf) if baseline == 0 else canary / baseline - 1
     status: Status = "breached" if regression > limit + EPSILON else "ok"
     note = "baseline costs nothing" if baseline == 0 and canary else ""
@@ -204,13 +259,15 @@ def _cost_measure(prom: Prometheus, sel: Selectors, limit: float) -> Measure:
 
 
 def describe(m: Measure) -> str:
-    """One line for a breached or missing measure."""
-    if m.status == "no data":
-        return f"no data for {m.name}: {m.note}"
+    """One line for a failed or inconclusive measure."""
+    if m.status in ("inconclusive", "invalid"):
+        return f"{m.status} {m.name}: {m.note}"
     if m.name == "error_rate":
         return f"canary error rate {pct(m.value)} > {pct(m.limit)} (error_rate)"
     if m.name == "p95_ms":
         return f"canary p95 {ms(m.value)} > {ms(m.limit)} (p95_ms)"
+    if m.value == m.canary and m.baseline is None:
+        return f"canary cost per request {canary_cost(m.value)} > {canary_cost(m.limit)} (cost_per_request)"
     return f"canary cost per request {signed_pct(m.value)} vs baseline > +{pct(m.limit)} (cost_regression)"
 
 
@@ -223,49 +280,34 @@ def signed_pct(value: float | None) -> str:
 
 
 def ms(value: float | None) -> str:
-    return "—" if value is None else ("+Inf" if math.isinf(value) else f"{value:.0f} ms")
+    if value is None:
+        return "—"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    return f"{value:.0f} ms"
 
 
-def analyze(prom: Prometheus, sel: Selectors, rules: RollbackRules, step: int | None = None) -> Analysis:
-    """One analysis: query, judge, decide."""
-    measures = (
-        _limit_measure("error_rate", prom, sel, rules.error_rate, 1.0),
-        _limit_measure("p95_ms", prom, sel, float(rules.p95_ms), 1000.0),
-        _cost_measure(prom, sel, rules.cost_regression),
-    )
-    breached = [m for m in measures if m.status == "breached"]
-    missing = [m for m in measures if m.status == "no data"]
-    reasons = tuple(describe(m) for m in breached + missing)
-    if breached:
-        return Analysis("rollback", False, measures, reasons, step, prom.base_url, sel, rules)
-    if missing:
-        return Analysis("rollback", True, measures, reasons, step, prom.base_url, sel, rules)
-    return Analysis("promote", False, measures, (), step, prom.base_url, sel, rules)
+def canary_cost(value: float | None) -> str:
+    return "—" if value is None else f"{value:.6g}"
 
 
-def analyze_over_bake(prom: Prometheus, sel: Selectors, rules: RollbackRules, step: int | None,
-                      bake_s: int, interval_s: int,
-                      sleep: Callable[[float], None] | None = None,
-                      on_round: Callable[[int, Analysis], None] | None = None) -> Analysis:
-    """Analyse every `interval_s` through the bake; a breach rolls back at once, and the last
-    round decides. `bake_s` 0 is one analysis now."""
-    if bake_s <= 0:
-        return analyze(prom, sel, rules, step)
-    if interval_s <= 0:
-        raise SpecError("the interval must be at least 1s", field="--interval")
-    rounds = max(1, bake_s // interval_s)
-    if rounds > MAX_ROUNDS:
-        raise SpecError(f"{rounds} analysis rounds is too many (at most {MAX_ROUNDS})",
-                        field="--interval", hint="use a longer interval")
-    pause = sleep or prom.sleep
-    result: Analysis | None = None
-    for n in range(1, rounds + 1):
-        pause(float(interval_s))
-        result = analyze(prom, sel, rules, step)
-        if on_round is not None:
-            on_round(n, result)
-        if result.decision == "rollback" and not result.no_data:
-            break  # a breach needs no more evidence
-    assert result is not None
-    return Analysis(result.decision, result.no_data, result.measures, result.reasons, step,
-                    result.prometheus, sel, rules, rounds=n)
+def analyze_window(prom: Prometheus, sel: Selectors, rules: RollbackRules,
+                   at: float | None = None) -> Window:
+    """One window, ending at `at` (None: Prometheus's now)."""
+    read = _Reader(prom, at)
+    count_q = sel.queries("canary")["requests"]
+    count = read(count_q)
+    if count is not None and (count < 0 or math.isinf(count)):
+        return Window("failed", count, (), (f"invalid requests: Prometheus answered {count!r}",), at)
+    if count is None or math.isnan(count) or count < rules.min_requests:
+        seen = read.errors.get(count_q) or (
+            "no requests" if count is None or math.isnan(count) else f"{count:.0f} requests")
+        why = f"inconclusive: {seen} in the {sel.window} window, fewer than min_requests {rules.min_requests}"
+        return Window("inconclusive", count, (), (why,), at)
+    measures = (_limit("error_rate", read, sel, rules), _limit("p95_ms", read, sel, rules),
+                _cost(read, sel, rules))
+    failed = [m for m in measures if m.status in ("breached", "invalid")]
+    unsure = [m for m in measures if m.status == "inconclusive"]
+    reasons = tuple(describe(m) for m in failed + unsure)
+    verdict: Verdict = "failed" if failed else "inconclusive" if unsure else "passed"
+    return Window(verdict, count, measures, reasons, at)

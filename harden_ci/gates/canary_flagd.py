@@ -21,17 +21,18 @@ from pathlib import Path
 from typing import Any
 
 from harden_ci.errors import SpecError
+from harden_ci.gates import bounded_input
 
 MAX_FILE = 4 * 1024 * 1024
 
 
 def _load(path: Path) -> dict[str, Any]:
+    # Bounded: a FIFO, a device (/dev/zero) or a huge file is refused, never read forever;
+    # depth-limited JSON, so deep nesting is a clear error rather than a crash.
+    text = bounded_input.read_text(path, "flagd flag", MAX_FILE)
     try:
-        raw = path.read_bytes()
-        if len(raw) > MAX_FILE:
-            raise SpecError(f"the flag file is larger than {MAX_FILE} bytes", field=str(path))
-        data = json.loads(raw.decode("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = bounded_input.loads(text)
+    except ValueError as exc:
         raise SpecError(f"cannot read the flagd flag file: {exc}", field=str(path)) from None
     if not isinstance(data, dict) or not isinstance(data.get("flags"), dict):
         raise SpecError("not a flagd flag file (no `flags` object)", field=str(path),

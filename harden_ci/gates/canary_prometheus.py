@@ -1,8 +1,8 @@
 """A small client of Prometheus's HTTP API: one instant query, one number back.
 
-`GET {base}/api/v1/query?query=…` (https://prometheus.io/docs/prometheus/latest/querying/api/).
-An empty vector, or `NaN` (0/0: no traffic in the window), is *no data* (None); `+Inf` is a
-real value (histogram_quantile above the top bucket). Anything else going wrong (refused
+`GET {base}/api/v1/query?query=…&time=…` (https://prometheus.io/docs/prometheus/latest/querying/api/).
+An empty vector is *no data* (None); `NaN` (0/0) and `±Inf` come back as floats, for the
+analysis to judge (it never reads them as a pass). Anything else going wrong (refused
 connection, HTTP error, `status: error`, more than one series) raises `PrometheusError`,
 which the analysis also treats as no data. Retries are bounded and only for transport
 errors and HTTP 5xx.
@@ -11,7 +11,6 @@ errors and HTTP 5xx.
 from __future__ import annotations
 
 import json
-import math
 import time
 import urllib.error
 import urllib.parse
@@ -37,10 +36,12 @@ class Prometheus:
     sleep: Callable[[float], None] = time.sleep
     sent: list[str] = field(default_factory=list)  # every query, in order (for reports and tests)
 
-    def query(self, promql: str) -> float | None:
-        """The single value of an instant query; None when Prometheus has no data."""
+    def query(self, promql: str, at: float | None = None) -> float | None:
+        """The single value of an instant query (evaluated at `at`, epoch seconds, if given);
+        None when Prometheus has no data."""
         self.sent.append(promql)
-        url = f"{self.base_url.rstrip('/')}/api/v1/query?{urllib.parse.urlencode({'query': promql})}"
+        params = {"query": promql, **({"time": f"{at:.3f}"} if at is not None else {})}
+        url = f"{self.base_url.rstrip('/')}/api/v1/query?{urllib.parse.urlencode(params)}"
         headers = {"Accept": "application/json", "User-Agent": "harden-ci"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
@@ -81,7 +82,7 @@ def _sample(value: Any) -> float | None:
         number = float(value[1])
     except ValueError:
         raise PrometheusError(f"sample value {value[1]!r} is not a number") from None
-    return None if math.isnan(number) else number
+    return number
 
 
 def _value(body: Any) -> float | None:

@@ -3,13 +3,16 @@
 
 Eval outputs, one JSON object per line (what the eval command prints; blank lines skipped):
     {"id": "capital-fr", "output": "Paris", "usage": {"prompt_tokens": 52, "completion_tokens": 3}}
-  `id` a non-empty string or an integer, unique; `output` any JSON value (a string that
+  `id` a non-empty string or an integer, unique (or, with `samples: N`, at most N lines per
+  id, one per sample); `output` any JSON value (a string that
   starts with `{` or `[` is decoded as JSON for the schema and `json_fields`); `usage`
   required, two non-negative integers. Other keys (model, latency, …) are ignored.
 
 Gold answers, one JSON object per line; unknown keys are errors:
     {"id": "capital-fr", "expected": "Paris", "match": "exact", "tokens": 55}
-  `match` exact | contains | numeric | json_fields (default exact); `tolerance` (numeric and
+  `match` exact | contains | numeric | json_fields | regex | similarity | rubric | tool_call
+  (default exact; the last four: harden_ci/gates/llm_matchers.py); `threshold` (similarity
+  and rubric) the score to reach, 0..1; `tolerance` (numeric and
   json_fields only) a number (absolute) or {"abs": x, "rel": y}; `fields` (json_fields only)
   dotted paths into `expected` to compare, default its top-level keys; `ignore_case` (exact,
   contains, json_fields strings); `tokens` this case's baseline token count.
@@ -30,12 +33,16 @@ from pathlib import Path
 from typing import Literal, cast
 
 from harden_ci.errors import Location, SpecError
+from harden_ci.gates import bounded_input
 from harden_ci.gates.llm_schema import SchemaValidator, is_number, short, type_name
 
-MatchKind = Literal["exact", "contains", "numeric", "json_fields"]
-MATCH_KINDS: tuple[MatchKind, ...] = ("exact", "contains", "numeric", "json_fields")
-GOLD_KEYS = ("id", "expected", "match", "tolerance", "fields", "ignore_case", "tokens")
-MAX_FILE_BYTES = 64 * 1024 * 1024
+MatchKind = Literal["exact", "contains", "numeric", "json_fields", "regex", "similarity", "rubric",
+                    "tool_call"]
+MATCH_KINDS: tuple[MatchKind, ...] = ("exact", "contains", "numeric", "json_fields", "regex",
+                                      "similarity", "rubric", "tool_call")
+GOLD_KEYS = ("id", "expected", "match", "tolerance", "fields", "ignore_case", "tokens", "threshold")
+DEFAULT_THRESHOLD = {"similarity": 0.8, "rubric": 0.5}
+MAX_FILE_BYTES = bounded_input.MAX_FILE_BYTES
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,8 @@ class GoldCase:
     ignore_case: bool
     tokens: int | None
     line: int
+    threshold: float = 0.0  # similarity and rubric: the score a case must reach
+    arguments: SchemaValidator | None = None  # tool_call: the arguments' JSON Schema
 
 
 @dataclass(frozen=True)
@@ -91,26 +100,12 @@ def _fail(path: Path, line: int | None, message: str, hint: str | None = None) -
     return SpecError(message, location=Location(str(path), line), hint=hint)
 
 
-def _no_constants(name: str) -> object:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def _loads(text: str) -> object:
-    return json.loads(text, parse_constant=_no_constants)
+    return bounded_input.loads(text)
 
 
 def _read_text(path: Path, what: str) -> str:
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise _fail(path, None, f"the {what} file is larger than {MAX_FILE_BYTES >> 20} MiB")
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise _fail(path, None, f"the {what} file does not exist") from None
-    except UnicodeDecodeError as exc:
-        raise _fail(path, None, f"the {what} file is not UTF-8 ({exc.reason} at byte {exc.start})") \
-            from None
-    except OSError as exc:
-        raise _fail(path, None, f"cannot read the {what} file ({exc.strerror})") from None
+    return bounded_input.read_text(path, what, MAX_FILE_BYTES)
 
 
 def read_json_lines(path: Path, what: str) -> Iterator[tuple[int, dict[str, object]]]:
@@ -154,15 +149,19 @@ def _count(path: Path, line: int | None, key: str, value: object) -> int:
     raise _fail(path, line, f"`{key}` must be a non-negative integer, not {short(value, 40)}")
 
 
-def load_outputs(path: Path) -> list[EvalOutput]:
-    """The eval command's outputs; ids must be unique."""
+def load_outputs(path: Path, samples: int = 1) -> list[EvalOutput]:
+    """The eval command's outputs; each id appears at most `samples` times (one line per
+    sample of a case when the eval repeats every case)."""
     outputs: list[EvalOutput] = []
     seen: dict[str, int] = {}
+    counts: dict[str, int] = {}
     for line, obj in read_json_lines(path, "outputs"):
         case_id = _case_id(path, line, obj.get("id"))
-        if case_id in seen:
-            raise _fail(path, line, f"duplicate id {case_id!r} (first on line {seen[case_id]})")
-        seen[case_id] = line
+        counts[case_id] = counts.get(case_id, 0) + 1
+        if counts[case_id] > samples:
+            more = f", more than the {samples} samples per case" if samples > 1 else ""
+            raise _fail(path, line, f"duplicate id {case_id!r} (first on line {seen[case_id]}{more})")
+        seen.setdefault(case_id, line)
         if "output" not in obj:
             raise _fail(path, line, f"case {case_id!r} has no `output`")
         usage = obj.get("usage")
@@ -218,6 +217,12 @@ def _gold_case(path: Path, line: int, obj: dict[str, object]) -> GoldCase:
                     f"did you mean {close[0]!r}?" if close else None)
     kind: MatchKind = match
     needs = {"contains": (isinstance(expected, str), "a string"),
+             "regex": (isinstance(expected, str), "a string (the pattern)"),
+             "similarity": (isinstance(expected, str), "a string"),
+             "rubric": (isinstance(expected, str) and bool(expected.strip()), "the rubric text"),
+             "tool_call": (isinstance(expected, dict) and isinstance(expected.get("name"), str)
+                           and set(expected) <= {"name", "arguments"},
+                           '{"name": "<function>", "arguments": <JSON Schema>}'),
              "numeric": (is_number(expected) and math.isfinite(cast(float, expected)), "a number"),
              "json_fields": (isinstance(expected, dict) and bool(expected), "a non-empty object")}
     ok, noun = needs.get(kind, (True, ""))
@@ -244,8 +249,31 @@ def _gold_case(path: Path, line: int, obj: dict[str, object]) -> GoldCase:
     if not isinstance(ignore_case, bool):
         raise _fail(path, line, "`ignore_case` must be true or false")
     tokens = _count(path, line, "tokens", obj["tokens"]) if "tokens" in obj else None
+    threshold = _threshold(path, line, case_id, kind, obj)
+    arguments = None
+    if kind == "regex":
+        assert isinstance(expected, str)
+        bounded_input.compile_pattern(expected, f"{path}:{line}: the pattern of gold case {case_id!r}")
+    if kind == "tool_call":
+        schema = cast(dict[str, object], expected).get("arguments")
+        if schema is not None:
+            arguments = SchemaValidator(schema, source=f"{path}:{line} (arguments of {case_id!r})")
     return GoldCase(id=case_id, expected=expected, match=kind, tolerance=tolerance, fields=fields,
-                    ignore_case=ignore_case, tokens=tokens, line=line)
+                    ignore_case=ignore_case, tokens=tokens, line=line, threshold=threshold,
+                    arguments=arguments)
+
+
+def _threshold(path: Path, line: int, case_id: str, kind: MatchKind, obj: dict[str, object]) -> float:
+    if kind not in DEFAULT_THRESHOLD:
+        if "threshold" in obj:
+            raise _fail(path, line, f"gold case {case_id!r}: `threshold` only applies to "
+                                    "similarity and rubric matches")
+        return 0.0
+    value = obj.get("threshold", DEFAULT_THRESHOLD[kind])
+    if not (is_number(value) and 0 <= value <= 1):
+        raise _fail(path, line, f"gold case {case_id!r}: `threshold` must be a number from 0 to 1, "
+                                f"not {short(value, 40)}")
+    return float(value)
 
 
 def load_gold(path: Path) -> list[GoldCase]:

@@ -65,6 +65,8 @@ def report(verdict: Verdict) -> dict[str, object]:
         "rules": [{"name": r.name, "passed": r.passed, "value": r.value, "limit": r.limit,
                    "message": r.message} for r in verdict.rules],
         "pass_rate": verdict.pass_rate,
+        "samples": verdict.samples,
+        "pass_rate_interval": list(verdict.interval),
         "passed_cases": verdict.passed_cases,
         "total_cases": len(verdict.cases),
         "baseline": {"source": verdict.baseline.source, "score": verdict.baseline.score},

@@ -1,46 +1,34 @@
-"""A small JSON Schema validator for LLM outputs: the keywords such schemas use, clear errors.
+"""JSON Schema (draft 2020-12) for LLM outputs, through the `jsonschema` library, with the
+guards a gate needs on files it did not write:
 
-harden-ci's runtime dependencies do not include the `jsonschema` package, so this module
-implements the subset below (draft 2020-12 semantics, which agree with drafts 6-7 here):
-
-* assertions: `type` (a name or a list; `integer` accepts 1.0), `enum`, `const`,
-  `required`, `properties`, `additionalProperties` (true, false or a schema),
-  `minProperties`, `maxProperties`, `items` (one schema for every element), `minItems`,
-  `maxItems`, `uniqueItems`, `minimum`, `maximum`, `exclusiveMinimum`, `exclusiveMaximum`
-  (numbers), `minLength`, `maxLength` (code points), `pattern` (Python `re.search`, which
-  agrees with ECMA-262 for the usual patterns);
-* combinators: `anyOf`, `oneOf`, `allOf`, `not`;
-* references: `$ref` to the same document (`#`, `#/$defs/…`, `#/definitions/…`);
-* annotations, accepted and ignored: `$schema`, `$id`, `$comment`, `$defs`, `definitions`,
-  `title`, `description`, `default`, `examples`, `format`, `readOnly`, `writeOnly`,
-  `deprecated`, `contentMediaType`, `contentEncoding`.
-
-Any other keyword is refused when the schema is loaded (exit 2): ignoring it would let
-outputs through that the schema's author meant to reject.
+* the schema is checked against the draft 2020-12 meta-schema when it is loaded (exit 2);
+* a keyword that draft 2020-12 does not define is refused (exit 2): the standard says to
+  ignore it, but a typo such as `requird` would then let through what the author meant
+  to reject;
+* `$ref` resolves inside the document only: nothing is fetched over the network, and a
+  reference that does not resolve is refused (exit 2);
+* `pattern` and `patternProperties` run on the `regex` engine with a time limit
+  (harden_ci/gates/bounded_input.py): a pattern prone to catastrophic backtracking stops the
+  gate with exit 2 instead of hanging it;
+* `format` is an annotation (the draft 2020-12 default), as before.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import re
+from collections.abc import Iterator
 from typing import Any, TypeGuard
 
-from harden_ci.errors import Location, SpecError
+import jsonschema
+import referencing
+import referencing.exceptions
+import referencing.jsonschema
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError, ValidationError, best_match
 
-TYPES = ("string", "number", "integer", "boolean", "null", "object", "array")
-ANNOTATIONS = frozenset({
-    "$schema", "$id", "$comment", "$defs", "definitions", "title", "description", "default",
-    "examples", "format", "readOnly", "writeOnly", "deprecated", "contentMediaType",
-    "contentEncoding",
-})
-_NUMBER_KEYS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
-_COUNT_KEYS = ("minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties")
-SUPPORTED = frozenset({
-    "type", "enum", "const", "required", "properties", "additionalProperties", "items",
-    "uniqueItems", "pattern", "anyOf", "oneOf", "allOf", "not", "$ref", *_NUMBER_KEYS,
-    *_COUNT_KEYS,
-})
+from harden_ci.errors import Location, SpecError
+from harden_ci.gates.bounded_input import PatternTimeout, compile_pattern, search
+
 MAX_DEPTH = 64
 
 
@@ -80,30 +68,11 @@ def type_name(value: object) -> str:
     return type(value).__name__
 
 
-def _has_type(value: object, name: str) -> bool:
-    actual = type_name(value)
-    return actual == name or (name == "number" and actual == "integer")
-
-
 def describe(value: object) -> str:
     """`null`, `true`, or the type and a short rendering: `string "abc"`."""
     if value is None or isinstance(value, bool):
         return short(value)
     return f"{type_name(value)} {short(value, 40)}"
-
-
-def _depth(error: str) -> int:
-    where = error.split(": ", 1)[0]
-    return where.count(".") + where.count("[")
-
-
-def _none_matched(path: str, keyword: str, results: list[list[str]]) -> str:
-    """The error for a value no alternative accepts. When one alternative got further into
-    the value than the others (its first error is deeper), that error is the useful one."""
-    best = max(range(len(results)), key=lambda i: (_depth(results[i][0]), -len(results[i])))
-    if _depth(results[best][0]) > _depth(path + ": "):
-        return results[best][0]
-    return f"{path}: matches none of the {keyword} alternatives; nearest [{best}]: {results[best][0]}"
 
 
 def short(value: object, limit: int = 60) -> str:
@@ -112,203 +81,127 @@ def short(value: object, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# --- the schema ---------------------------------------------------------------------------
+
+# Where a schema holds subschemas (so that the keyword check below walks only schemas, never
+# property names or `const` values).
+_ONE = ("additionalProperties", "propertyNames", "items", "contains", "not", "if", "then", "else",
+        "unevaluatedItems", "unevaluatedProperties", "additionalItems", "contentSchema")
+_MANY = ("allOf", "anyOf", "oneOf", "prefixItems")
+_NAMED = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+ANNOTATIONS = frozenset({
+    "$schema", "$id", "$anchor", "$dynamicAnchor", "$vocabulary", "$comment", "title",
+    "description", "default", "examples", "readOnly", "writeOnly", "deprecated", "format",
+    "contentMediaType", "contentEncoding", "contentSchema", "definitions", "$defs",
+    "then", "else",  # read by `if`
+})
+KEYWORDS = frozenset(Draft202012Validator.VALIDATORS) | ANNOTATIONS
+
+
+def _subschemas(schema: dict[str, Any], where: str) -> Iterator[tuple[object, str]]:
+    for key in _ONE:
+        if key in schema:
+            yield schema[key], f"{where}/{key}"
+    for key in _MANY:
+        if isinstance(schema.get(key), list):
+            yield from ((sub, f"{where}/{key}/{i}") for i, sub in enumerate(schema[key]))
+    for key in _NAMED:
+        if isinstance(schema.get(key), dict):
+            yield from ((sub, f"{where}/{key}/{name}") for name, sub in schema[key].items())
+
+
+def _bounded(validator: Any, pattern: str, instance: object, schema: object) -> Iterator[ValidationError]:
+    if isinstance(instance, str) and not search(compile_pattern(pattern, "pattern"), instance):
+        yield ValidationError(f"{short(instance, 40)} does not match pattern {pattern!r}")
+
+
+def _bounded_properties(validator: Any, patterns: dict[str, Any], instance: object,
+                        schema: object) -> Iterator[ValidationError]:
+    if not isinstance(instance, dict):
+        return
+    for pattern, subschema in patterns.items():
+        compiled = compile_pattern(pattern, "patternProperties")
+        for name, value in instance.items():
+            if search(compiled, name):
+                yield from validator.descend(value, subschema, path=name, schema_path=pattern)
+
+
+_Validator = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+    Draft202012Validator, {"pattern": _bounded, "patternProperties": _bounded_properties})
+
+
 class SchemaValidator:
     """Checks decoded JSON values against one schema; `errors()` lists every violation."""
 
     def __init__(self, schema: object, source: str = "schema") -> None:
         self.source = source
-        self._root = schema
-        self._patterns: dict[str, re.Pattern[str]] = {}
+        if not isinstance(schema, dict | bool):
+            raise self._bad("#", f"a schema is an object or a boolean, not {type_name(schema)}")
+        try:
+            Draft202012Validator.check_schema(schema)
+        except SchemaError as exc:
+            where = "#/" + "/".join(str(p) for p in exc.path)
+            raise self._bad(where.rstrip("/"), exc.message) from None
         self._check(schema, "#", 0)
-
-    # --- loading ------------------------------------------------------------------------
+        resource = referencing.Resource.from_contents(
+            schema, default_specification=referencing.jsonschema.DRAFT202012)
+        # An empty registry that retrieves nothing: a remote $ref is refused, never fetched.
+        registry: referencing.Registry[Any] = referencing.Registry().with_resource("", resource)
+        self._validator = _Validator(schema, registry=registry)
+        self._root = schema
 
     def _bad(self, where: str, message: str) -> SpecError:
         return SpecError(f"JSON Schema {where}: {message}", location=Location(self.source),
-                         hint="supported keywords: " + ", ".join(sorted(SUPPORTED)))
+                         hint="harden-ci reads JSON Schema draft 2020-12, references inside the "
+                              "document only")
 
     def _check(self, schema: object, where: str, depth: int) -> None:
         if depth > MAX_DEPTH:
-            raise self._bad(where, "nested too deeply")
-        if isinstance(schema, bool):
-            return
+            raise self._bad(where, f"nested deeper than {MAX_DEPTH} levels")
         if not isinstance(schema, dict):
-            raise self._bad(where, f"a schema must be an object or a boolean, not {type_name(schema)}")
-        unknown = sorted(set(schema) - SUPPORTED - ANNOTATIONS)
+            return
+        unknown = sorted(set(schema) - KEYWORDS)
         if unknown:
-            raise self._bad(where, f"unsupported keyword {unknown[0]!r}; harden-ci refuses schemas "
-                                   "it cannot fully enforce")
-        self._check_values(schema, where)
-        for key in ("items", "not", "additionalProperties"):
-            if key in schema:
-                self._check(schema[key], f"{where}/{key}", depth + 1)
-        for key in ("properties", "$defs", "definitions"):
-            for name, sub in schema.get(key, {}).items():
-                self._check(sub, f"{where}/{key}/{name}", depth + 1)
-        for key in ("anyOf", "oneOf", "allOf"):
-            for i, sub in enumerate(schema.get(key, [])):
-                self._check(sub, f"{where}/{key}/{i}", depth + 1)
-
-    def _check_values(self, schema: dict[str, Any], where: str) -> None:
-        types = schema.get("type", "string")
-        for name in [types] if isinstance(types, str) else types if isinstance(types, list) else [None]:
-            if name not in TYPES:
-                raise self._bad(f"{where}/type", f"{short(name)} is not one of {', '.join(TYPES)}")
-        for key in _NUMBER_KEYS:
-            if key in schema and not is_number(schema[key]):
-                raise self._bad(f"{where}/{key}", "must be a number")
-        for key in _COUNT_KEYS:
-            value = schema.get(key, 0)
-            if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
-                raise self._bad(f"{where}/{key}", "must be a non-negative integer")
-        required = schema.get("required", [])
-        if not (isinstance(required, list) and all(isinstance(r, str) for r in required)):
-            raise self._bad(f"{where}/required", "must be a list of property names")
-        for key in ("properties", "$defs", "definitions"):
-            if not isinstance(schema.get(key, {}), dict):
-                raise self._bad(f"{where}/{key}", "must be an object of schemas")
-        for key in ("anyOf", "oneOf", "allOf"):
-            if key in schema and not (isinstance(schema[key], list) and schema[key]):
-                raise self._bad(f"{where}/{key}", "must be a non-empty list of schemas")
-        if "enum" in schema and not isinstance(schema["enum"], list):
-            raise self._bad(f"{where}/enum", "must be a list")
-        if "uniqueItems" in schema and not isinstance(schema["uniqueItems"], bool):
-            raise self._bad(f"{where}/uniqueItems", "must be true or false")
-        if "pattern" in schema:
-            pattern = schema["pattern"]
-            try:
-                self._patterns[pattern] = re.compile(pattern)
-            except (TypeError, re.error) as exc:
-                raise self._bad(f"{where}/pattern", f"not a valid regular expression ({exc})") from None
-        if "$ref" in schema:
-            self._resolve(schema["$ref"], where)
-
-    def _resolve(self, ref: object, where: str) -> object:
-        if not isinstance(ref, str) or not (ref == "#" or ref.startswith("#/")):
-            raise self._bad(f"{where}/$ref", f"only references inside the document (#/…) are "
+            raise self._bad(where, f"unknown keyword {unknown[0]!r} (not in draft 2020-12); "
+                                   "a validator would ignore it")
+        if isinstance(schema.get("pattern"), str):
+            compile_pattern(schema["pattern"], f"the pattern at {where}")
+        for name in schema.get("patternProperties", {}) or {}:
+            compile_pattern(name, f"the patternProperties key at {where}")
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and not (ref == "#" or ref.startswith("#")):
+            raise self._bad(f"{where}/$ref", f"only references inside the document (#…) are "
                                              f"supported, not {short(ref)}")
-        node: object = self._root
-        for raw in ref[2:].split("/") if ref != "#" else []:
-            part = raw.replace("~1", "/").replace("~0", "~")
-            if isinstance(node, dict) and part in node:
-                node = node[part]
-            else:
-                raise self._bad(f"{where}/$ref", f"{ref} does not resolve")
-        return node
+        for sub, at in _subschemas(schema, where):
+            self._check(sub, at, depth + 1)
 
     # --- validating ---------------------------------------------------------------------
 
     def errors(self, instance: object, limit: int = 20) -> list[str]:
-        """Every violation as `<path>: <message>` (path `$` is the whole value), up to `limit`."""
+        """Every violation as `<path>: <message>` (path `$` is the whole value), up to `limit`.
+        SpecError when the schema cannot be applied (an unresolved reference, a pattern that
+        ran past its time limit, a reference loop)."""
         found: list[str] = []
-        self._validate(self._root, instance, "$", found, 0)
-        return found[:limit]
+        try:
+            for error in self._validator.iter_errors(instance):
+                # For anyOf/oneOf, the deepest, most relevant error of the alternatives says
+                # more than "is not valid under any of the given schemas".
+                error = best_match([error]) or error
+                found.append(f"{error.json_path}: {error.message}")
+                if len(found) >= limit:
+                    break
+        except referencing.exceptions.Unresolvable as exc:
+            raise self._bad("#", f"a $ref does not resolve ({exc})") from None
+        except PatternTimeout as exc:
+            raise self._bad("#", f"{exc}; simplify the pattern") from None
+        except RecursionError:
+            raise self._bad("#", "the schema's references loop without consuming the value") \
+                from None
+        return sorted(found, key=_path_order)
 
     def is_valid(self, instance: object) -> bool:
         return not self.errors(instance, limit=1)
 
-    def _validate(self, schema: object, value: object, path: str, out: list[str], depth: int) -> None:
-        if depth > MAX_DEPTH:
-            out.append(f"{path}: schema recursion deeper than {MAX_DEPTH} levels")
-            return
-        if schema is True:
-            return
-        if schema is False or not isinstance(schema, dict):
-            out.append(f"{path}: no value is allowed here")
-            return
-        if "$ref" in schema:
-            self._validate(self._resolve(schema["$ref"], "#"), value, path, out, depth + 1)
-        for check in (self._v_type, self._v_number, self._v_string, self._v_array, self._v_object,
-                      self._v_combinators):
-            check(schema, value, path, out, depth)
 
-    def _v_type(self, s: dict[str, Any], v: object, path: str, out: list[str], _: int) -> None:
-        if "type" in s:
-            names = [s["type"]] if isinstance(s["type"], str) else s["type"]
-            if not any(_has_type(v, n) for n in names):
-                out.append(f"{path}: expected {' or '.join(names)}, got {describe(v)}")
-        if "enum" in s and not any(json_equal(v, e) for e in s["enum"]):
-            out.append(f"{path}: {short(v, 40)} is not one of {short(s['enum'])}")
-        if "const" in s and not json_equal(v, s["const"]):
-            out.append(f"{path}: expected {short(s['const'])}, got {short(v, 40)}")
-
-    def _v_number(self, s: dict[str, Any], v: object, path: str, out: list[str], _: int) -> None:
-        if not is_number(v):
-            return
-        n = float(v)
-        if math.isnan(n):
-            out.append(f"{path}: NaN is not a JSON number")
-        bounds = {"minimum": (n.__ge__, "≥"), "maximum": (n.__le__, "≤"),
-                  "exclusiveMinimum": (n.__gt__, ">"), "exclusiveMaximum": (n.__lt__, "<")}
-        for key, (ok, word) in bounds.items():
-            if key in s and not ok(float(s[key])):
-                out.append(f"{path}: {short(v)} is not {word} {s[key]} ({key})")
-
-    def _v_string(self, s: dict[str, Any], v: object, path: str, out: list[str], _: int) -> None:
-        if not isinstance(v, str):
-            return
-        if "minLength" in s and len(v) < s["minLength"]:
-            out.append(f"{path}: string of {len(v)} characters is shorter than minLength {s['minLength']}")
-        if "maxLength" in s and len(v) > s["maxLength"]:
-            out.append(f"{path}: string of {len(v)} characters is longer than maxLength {s['maxLength']}")
-        if "pattern" in s and not self._patterns[s["pattern"]].search(v):
-            out.append(f"{path}: {short(v, 40)} does not match pattern {s['pattern']!r}")
-
-    def _v_array(self, s: dict[str, Any], v: object, path: str, out: list[str], depth: int) -> None:
-        if not isinstance(v, list):
-            return
-        if "minItems" in s and len(v) < s["minItems"]:
-            out.append(f"{path}: {len(v)} items, fewer than minItems {s['minItems']}")
-        if "maxItems" in s and len(v) > s["maxItems"]:
-            out.append(f"{path}: {len(v)} items, more than maxItems {s['maxItems']}")
-        if s.get("uniqueItems"):
-            for i, item in enumerate(v):
-                if any(json_equal(item, other) for other in v[:i]):
-                    out.append(f"{path}[{i}]: duplicate item {short(item, 40)} (uniqueItems)")
-                    break
-        if "items" in s:
-            for i, item in enumerate(v):
-                self._validate(s["items"], item, f"{path}[{i}]", out, depth + 1)
-
-    def _v_object(self, s: dict[str, Any], v: object, path: str, out: list[str], depth: int) -> None:
-        if not isinstance(v, dict):
-            return
-        for name in s.get("required", []):
-            if name not in v:
-                out.append(f"{path}: missing required property {name!r}")
-        if "minProperties" in s and len(v) < s["minProperties"]:
-            out.append(f"{path}: {len(v)} properties, fewer than minProperties {s['minProperties']}")
-        if "maxProperties" in s and len(v) > s["maxProperties"]:
-            out.append(f"{path}: {len(v)} properties, more than maxProperties {s['maxProperties']}")
-        properties: dict[str, object] = s.get("properties", {})
-        for name, item in v.items():
-            where = f"{path}.{name}" if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) else \
-                f"{path}[{json.dumps(name, ensure_ascii=False)}]"
-            if name in properties:
-                self._validate(properties[name], item, where, out, depth + 1)
-            elif s.get("additionalProperties") is False:
-                out.append(f"{path}: property {name!r} is not allowed (additionalProperties: false)")
-            elif "additionalProperties" in s:
-                self._validate(s["additionalProperties"], item, where, out, depth + 1)
-
-    def _v_combinators(self, s: dict[str, Any], v: object, path: str, out: list[str], depth: int) -> None:
-        for sub in s.get("allOf", []):
-            self._validate(sub, v, path, out, depth + 1)
-        if "anyOf" in s:
-            results = [self._sub_errors(sub, v, path, depth) for sub in s["anyOf"]]
-            if all(results):
-                out.append(_none_matched(path, "anyOf", results))
-        if "oneOf" in s:
-            results = [self._sub_errors(sub, v, path, depth) for sub in s["oneOf"]]
-            matched = [i for i, r in enumerate(results) if not r]
-            if not matched:
-                out.append(_none_matched(path, "oneOf", results))
-            elif len(matched) > 1:
-                out.append(f"{path}: matches oneOf alternatives {matched}; exactly one is allowed")
-        if "not" in s and not self._sub_errors(s["not"], v, path, depth):
-            out.append(f"{path}: {short(v, 40)} matches the schema under `not`")
-
-    def _sub_errors(self, schema: object, value: object, path: str, depth: int) -> list[str]:
-        found: list[str] = []
-        self._validate(schema, value, path, found, depth + 1)
-        return found
+def _path_order(error: str) -> str:
+    return error.split(": ", 1)[0]

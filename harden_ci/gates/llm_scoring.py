@@ -4,10 +4,14 @@ the JSON Schema, and decide the gate from three rules.
 Rules (each is reported, with its numbers, in the summary and the JSON report):
 * schema — every output (gold case or not) matches the schema, when one is given;
 * score  — the pass rate (cases that match their gold answer and the schema, over all gold
-  cases; a gold case with no output fails) is at least baseline score - tolerance;
-* tokens — the total tokens (prompt + completion) of the cases that have a baseline token
-  count is at most the sum of those baselines x (1 + token budget). Cases without a baseline
-  count are not compared; with none at all the rule is skipped with a warning.
+  cases; a gold case with no output fails) is at least baseline score - tolerance. With
+  repeated sampling (`samples` > 1) every output of a case is scored and the rule reads the
+  Wilson interval of the sample pass rate: it fails when the whole interval lies below the
+  band, so one unlucky sample does not fail a release while a real regression does;
+* tokens — the total tokens (prompt + completion; per case, the mean over its samples) of the
+  cases that have a baseline token count is at most the sum of those baselines x (1 + token
+  budget). With no baseline token count at all the rule FAILS, unless the spec allows it
+  (`allow_no_token_baseline`): an unchecked budget must not read as a kept one.
 
 Match kinds:
 * exact — strings equal after trimming surrounding whitespace (and case, with
@@ -18,7 +22,8 @@ Match kinds:
 * numeric — the output is a number, or a string that is exactly one number (`42`, `-1.5e3`),
   within the case's tolerance of the expected number (default: equal up to 1e-9 relative);
 * json_fields — the output is an object (or a string holding one) whose values at each of
-  the case's `fields` equal the expected ones (numbers within the tolerance).
+  the case's `fields` equal the expected ones (numbers within the tolerance);
+* regex, similarity, tool_call, rubric — harden_ci/gates/llm_matchers.py.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from statistics import NormalDist
 
 from harden_ci.gates.llm_inputs import (
     Baseline,
@@ -35,6 +41,13 @@ from harden_ci.gates.llm_inputs import (
     Tolerance,
     decode_structured,
     lookup,
+)
+from harden_ci.gates.llm_matchers import (
+    Judge,
+    match_regex,
+    match_rubric,
+    match_similarity,
+    match_tool_call,
 )
 from harden_ci.gates.llm_schema import SchemaValidator, is_number, json_equal, short, type_name
 
@@ -49,8 +62,10 @@ class CaseResult:
     passed: bool
     detail: str  # "match", or why the case failed
     schema_errors: tuple[str, ...] = ()
-    tokens: int | None = None  # None when the case produced no output
+    tokens: int | None = None  # None when the case produced no output (per sample, the mean)
     baseline_tokens: int | None = None
+    samples: int = 1  # how many samples were expected
+    samples_passed: int = 0
 
 
 @dataclass(frozen=True)
@@ -77,6 +92,8 @@ class Verdict:
     token_budget: float
     schema_source: str | None
     notes: list[str] = field(default_factory=list)
+    interval: tuple[float, float] = (0.0, 1.0)  # Wilson interval of the sample pass rate
+    samples: int = 1
 
     @property
     def passed(self) -> bool:
@@ -179,8 +196,18 @@ def match_json_fields(output: object, expected: dict[str, object], fields: tuple
     return True, "match"
 
 
-def match_case(case: GoldCase, output: object) -> tuple[bool, str]:
+def match_case(case: GoldCase, output: object, judge: Judge | None = None) -> tuple[bool, str]:
     """(passed, detail) for one output against its gold case."""
+    if case.match in ("regex", "similarity", "rubric"):
+        assert isinstance(case.expected, str)
+        if case.match == "regex":
+            return match_regex(output, case.expected, case.ignore_case)
+        if case.match == "similarity":
+            return match_similarity(output, case.expected, case.threshold)
+        return match_rubric(judge, case.id, case.expected, output, case.threshold)
+    if case.match == "tool_call":
+        assert isinstance(case.expected, dict)
+        return match_tool_call(output, str(case.expected["name"]), case.arguments)
     if case.match == "exact":
         return match_exact(output, case.expected, case.ignore_case)
     if case.match == "contains":
@@ -200,28 +227,64 @@ def _pct(value: float) -> str:
     return f"{value * 100:.1f}%"
 
 
+def wilson(successes: int, trials: int, confidence: float = 0.95) -> tuple[float, float]:
+    """The Wilson score interval of a pass rate (sound at 0 and n successes, unlike the
+    normal approximation); (0, 1) when there are no trials."""
+    if trials == 0:
+        return 0.0, 1.0
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    p = successes / trials
+    denominator = 1 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / denominator
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _judge_case(case: GoldCase, outs: list[EvalOutput], samples: int,
+                schema: SchemaValidator | None, judge: Judge | None,
+                base: int | None) -> CaseResult:
+    if not outs:
+        return CaseResult(case.id, case.match, False, "no output for this case",
+                          baseline_tokens=base, samples=samples)
+    passed = 0
+    details: list[str] = []
+    errors: tuple[str, ...] = ()
+    for out in outs:
+        found = tuple(schema.errors(decode_structured(out.output))) if schema else ()
+        ok, detail = match_case(case, out.output, judge)
+        if found:
+            errors = errors or found
+            ok, detail = False, f"schema: {found[0]}" + (f"; {detail}" if detail != "match" else "")
+        passed += ok
+        if not ok:
+            details.append(detail)
+    missing = samples - len(outs)
+    if missing:
+        details.append(f"{missing} of {samples} samples missing")
+    tokens = round(sum(o.tokens for o in outs) / len(outs))
+    if samples == 1:
+        detail = details[0] if details else "match"
+    else:
+        detail = f"{passed}/{samples} samples pass" + (f"; {details[0]}" if details else "")
+    return CaseResult(case.id, case.match, passed == samples, detail, errors, tokens, base,
+                      samples, passed)
+
+
 def score(gold: list[GoldCase], outputs: list[EvalOutput], *, baseline: Baseline,
-          tolerance: float, token_budget: float, schema: SchemaValidator | None = None) -> Verdict:
-    """Score every gold case and apply the three rules."""
-    by_id = {o.id: o for o in outputs}
+          tolerance: float, token_budget: float, schema: SchemaValidator | None = None,
+          judge: Judge | None = None, samples: int = 1, confidence: float = 0.95,
+          allow_no_token_baseline: bool = False) -> Verdict:
+    """Score every gold case (each `samples` times) and apply the three rules."""
+    by_id: dict[str, list[EvalOutput]] = {}
+    for o in outputs:
+        by_id.setdefault(o.id, []).append(o)
     gold_ids = {c.id for c in gold}
 
     def schema_errors(output: EvalOutput) -> tuple[str, ...]:
         return tuple(schema.errors(decode_structured(output.output))) if schema else ()
 
-    cases: list[CaseResult] = []
-    for case in gold:
-        out = by_id.get(case.id)
-        base = baseline.tokens.get(case.id)
-        if out is None:
-            cases.append(CaseResult(case.id, case.match, False, "no output for this case",
-                                    baseline_tokens=base))
-            continue
-        errors = schema_errors(out)
-        ok, detail = match_case(case, out.output)
-        if errors:
-            ok, detail = False, f"schema: {errors[0]}" + (f"; {detail}" if detail != "match" else "")
-        cases.append(CaseResult(case.id, case.match, ok, detail, errors, out.tokens, base))
+    cases = [_judge_case(case, by_id.get(case.id, []), samples, schema, judge,
+                         baseline.tokens.get(case.id)) for case in gold]
     extra = [CaseResult(o.id, None, not errs, "not in the gold file", errs, o.tokens)
              for o in outputs if o.id not in gold_ids for errs in [schema_errors(o)]]
 
@@ -236,14 +299,29 @@ def score(gold: list[GoldCase], outputs: list[EvalOutput], *, baseline: Baseline
                           if violating else f"schema: every output matches {schema.source}"))
 
     passed_cases = sum(c.passed for c in cases)
-    rate = passed_cases / len(cases)
+    trials = len(cases) * samples
+    passed_samples = sum(c.samples_passed for c in cases)
+    rate = passed_samples / trials
     floor = baseline.score - tolerance
-    rate_text = f"{rate:.3f} ({passed_cases}/{len(cases)})"
     floor_text = f"≥ {max(floor, 0):.3f} (baseline {baseline.score:.3f} - tolerance {tolerance:g})"
-    rule_ok = rate + EPSILON >= floor
-    rules.append(Rule("score", rule_ok, rate_text, floor_text,
-                      f"score: pass rate {rate_text} is "
-                      + ("within" if rule_ok else "below") + f" the tolerance band {floor_text}"))
+    if samples == 1:
+        interval = wilson(passed_samples, trials, confidence)
+        rate_text = f"{rate:.3f} ({passed_cases}/{len(cases)})"
+        rule_ok = rate + EPSILON >= floor
+        message = (f"score: pass rate {rate_text} is " + ("within" if rule_ok else "below")
+                   + f" the tolerance band {floor_text}")
+    else:
+        # Repeated samples: the verdict reads the pass rate's Wilson interval. It fails when
+        # the whole interval lies below the band (a regression beyond sampling noise).
+        interval = wilson(passed_samples, trials, confidence)
+        low, high = interval
+        rate_text = (f"{rate:.3f} ({passed_samples}/{trials} samples, {confidence:.0%} CI "
+                     f"{low:.3f}-{high:.3f})")
+        rule_ok = high + EPSILON >= floor
+        message = (f"score: pass rate {rate_text}: " + (
+            "the interval reaches" if rule_ok else "the whole interval is below")
+            + f" the tolerance band {floor_text}")
+    rules.append(Rule("score", rule_ok, rate_text, floor_text, message))
 
     compared = [c for c in cases if c.tokens is not None and c.baseline_tokens is not None]
     total = sum(c.tokens or 0 for c in compared)
@@ -262,16 +340,24 @@ def score(gold: list[GoldCase], outputs: list[EvalOutput], *, baseline: Baseline
             f"the budget allows +{_pct(token_budget)} (at most {limit:.0f})"))
     else:
         total = sum(c.tokens or 0 for c in cases)
-        notes.append("no case has a baseline token count, so the token budget was not checked; "
-                     "add `tokens` to the gold lines or commit a baseline file "
-                     "(harden-ci gate llm-score --write-baseline)")
+        how = ("add `tokens` to the gold lines or commit a baseline file "
+               "(harden-ci gate llm-score --write-baseline)")
+        if allow_no_token_baseline:
+            notes.append(f"no case has a baseline token count, so the token budget was not "
+                         f"checked (allowed by the spec); {how}")
+        else:
+            rules.append(Rule("tokens", False, f"{total} (no baseline)", "a baseline is needed",
+                              f"token budget: no case has a baseline token count, so the budget "
+                              f"cannot be checked; {how}, or allow it explicitly "
+                              "(--allow-no-token-baseline)"))
     if extra:
         notes.append(f"{len(extra)} output(s) have no gold case and were not scored: "
                      + ", ".join(c.id for c in extra[:5]) + ("…" if len(extra) > 5 else ""))
     return Verdict(cases=cases, extra=extra, rules=rules, passed_cases=passed_cases, pass_rate=rate,
                    total_tokens=total, baseline_tokens=base_total, token_limit=limit,
                    baseline=baseline, tolerance=tolerance, token_budget=token_budget,
-                   schema_source=schema.source if schema else None, notes=notes)
+                   schema_source=schema.source if schema else None, notes=notes,
+                   interval=interval, samples=samples)
 
 
 def baseline_from(verdict: Verdict, outputs: list[EvalOutput]) -> dict[str, object]:

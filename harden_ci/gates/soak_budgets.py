@@ -30,6 +30,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from harden_ci.errors import SpecError
+from harden_ci.gates import bounded_input
 from harden_ci.model.delivery import Budgets
 
 KINDS: tuple[str, ...] = ("api", "llm_tool")
@@ -83,6 +84,17 @@ class SoakPlan:
     cold_iterations: int
     checks: tuple[Check, ...]
 
+    def measured(self) -> list[tuple[str, str]]:
+        """(budget, kind) pairs the spec set itself, so some journey must measure them: a
+        budget whose calls were never tagged fails instead of reading as kept. A budget left
+        at its default (say, no LLM tool calls at all) may go unmeasured."""
+        given = self.budgets.model_fields_set
+        pairs: list[tuple[str, str]] = [
+            (b, "api") for b in ("api_p95_ms", "p50_ms", "error_rate") if b in given]
+        if "llm_tool_p95_ms" in given:
+            pairs += [("llm_tool_p95_ms", "llm_tool"), ("error_rate", "llm_tool")]
+        return pairs
+
     def thresholds(self) -> dict[str, list[str]]:
         """k6 `options.thresholds`: metric → expressions, in plan order."""
         result: dict[str, list[str]] = {}
@@ -93,7 +105,7 @@ class SoakPlan:
     def to_json(self) -> str:
         data = {
             "version": PLAN_VERSION,
-            "budgets": self.budgets.model_dump(mode="json"),
+            "budgets": self.budgets.model_dump(mode="json", exclude_unset=True),
             "duration_s": self.duration_s,
             "vus": self.vus,
             "cold_iterations": self.cold_iterations,
@@ -183,9 +195,14 @@ def build_plan(scripts: list[str], budgets: Budgets, duration_s: int, vus: int,
 
 def load_plan(path: Path) -> SoakPlan:
     """Read `soak-plan.json` back (written by `soak-thresholds`)."""
+    try:  # a FIFO or device is refused, never read
+        text = bounded_input.read_text(path, "soak plan", 1 << 22)
+    except SpecError as exc:
+        raise SpecError(exc.message, location=exc.location,
+                        hint="run `harden-ci gate soak-thresholds` first") from None
     try:
-        data: Any = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data: Any = bounded_input.loads(text)
+    except ValueError as exc:
         raise SpecError(f"cannot read the soak plan: {exc}", field=str(path),
                         hint="run `harden-ci gate soak-thresholds` first") from None
     try:

@@ -5,8 +5,12 @@ summary export, where `true` means *crossed*), cross-checked three ways so that 
 passes by accident: a budget whose metric is missing from the summary fails, an observed
 value above its limit fails even if k6 said otherwise, and k6's exit code must agree (99
 means a threshold was crossed; any other non-zero code means the run itself failed).
-A journey that sent no request at all fails; a kind a journey does not use (say, no LLM
-tool calls) is reported as "no data" and does not.
+A journey that sent no request at all fails. A budget the spec sets itself must be measured
+by at least one journey: an `llm_tool_p95_ms` budget with no request tagged `kind:llm_tool`
+anywhere fails (it was never checked); a budget left at its default that no journey uses
+(say, no LLM tool calls at all) is reported as "no data" and does not fail. The summary
+file must be a regular file whose statistics are finite numbers (exit 2 otherwise: a value
+that cannot be compared must not pass a budget).
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from harden_ci.errors import SpecError
-from harden_ci.gates.soak_budgets import KINDS, Check, SoakPlan, format_number
+from harden_ci.gates import bounded_input
+from harden_ci.gates.soak_budgets import KINDS, TREND_STATS, Check, SoakPlan, format_number
 from harden_ci.model.types import format_seconds
 
 K6_EXIT_THRESHOLDS = 99
@@ -80,21 +85,38 @@ class SoakReport:
         return not self.reasons
 
 
+NUMERIC_KEYS = frozenset({*TREND_STATS, "value", "rate", "passes", "fails", "count", "thresholds"})
+
+
 def load_summary(path: Path) -> dict[str, Any]:
-    """The `metrics` map of a k6 `--summary-export` file."""
+    """The `metrics` map of a k6 `--summary-export` file; SpecError (exit 2) when the file is
+    not a regular file, too large or too deep, or a statistic is not a finite number."""
+    text = bounded_input.read_text(path, "k6 summary")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = bounded_input.loads(text, max_depth=8)
+    except ValueError as exc:
         raise SpecError(f"cannot read the k6 summary: {exc}", field=str(path),
                         hint="k6 writes it with `k6 run --summary-export FILE`") from None
     metrics = data.get("metrics") if isinstance(data, dict) else None
     if not isinstance(metrics, dict):
         raise SpecError("not a k6 --summary-export file (no `metrics` object)", field=str(path))
+    for name, entry in metrics.items():
+        if not isinstance(entry, dict):
+            raise SpecError(f"metric {name!r} of the k6 summary is not an object", field=str(path))
+        for key, value in entry.items():
+            if key == "thresholds":
+                if not (isinstance(value, dict) and all(isinstance(v, bool) for v in value.values())):
+                    raise SpecError(f"metric {name!r}: `thresholds` must map expressions to "
+                                    "true/false", field=str(path))
+            elif key in NUMERIC_KEYS and _number(value) is None:
+                raise SpecError(f"metric {name!r}: `{key}` is {json.dumps(value)[:40]}, not a finite "
+                                "number; a value that cannot be compared must not pass a budget",
+                                field=str(path))
     return metrics
 
 
 def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return None
     return float(value)
 
@@ -189,6 +211,12 @@ def judge(plan: SoakPlan, metrics: dict[str, Any] | None, k6_exit_code: int | No
                            "k6 summary (was k6 run on the generated wrapper?)")
         elif r.failed:
             reasons.append(f"{what}: no request was measured in the cold phase (no data)")
+    for budget, kind in plan.measured():
+        same = [r for r in results if r.check.budget == budget and r.check.kind == kind]
+        if same and all(r.status == "no data" for r in same):
+            reasons.append(f"{budget} ({kind}): the spec sets this budget but no journey sent a "
+                           f"request tagged kind:{kind}, so it was never measured (tag those "
+                           f"calls with tags: {{kind: '{kind}'}})")
     reasons.extend(f"script threshold `{x.expression}` on `{x.metric}` was crossed"
                    for x in extra if x.crossed)
     if k6_exit_code == K6_EXIT_THRESHOLDS and not reasons:

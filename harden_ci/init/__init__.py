@@ -2,5 +2,6 @@
 
 from harden_ci.init.detect import Stack, detect
 from harden_ci.init.template import starter_spec, write_spec
+from harden_ci.init.toolchain import Detected
 
-__all__ = ["Stack", "detect", "starter_spec", "write_spec"]
+__all__ = ["Detected", "Stack", "detect", "starter_spec", "write_spec"]

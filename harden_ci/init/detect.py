@@ -1,41 +1,54 @@
-"""Detect a repository's stack for `harden-ci init`: services (by manifest), Dockerfiles,
-OpenAPI documents, Terraform, Kubernetes manifests and Helm charts, and migrations.
+"""Detect a repository's stack for `harden-ci init`: services (by manifest) with their
+package manager, toolchain version and test command, Dockerfiles and their build contexts,
+workspaces and the libraries they share, the default branch, OpenAPI documents,
+Terraform, Kubernetes manifests and Helm charts, and migrations.
 
-Read-only and bounded: the walk skips dependency, build and hidden folders, stops at a
-depth and a file count, and reads at most the first 64 KiB of a YAML file. Paths that a
-spec could not hold (see `RepoPath`) are left out rather than written into the spec.
+Read-only and bounded (see `scan`). Docs sites, config-only packages, examples,
+templates and test fixtures are left out, and said so.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from harden_ci.model.types import NAME_PATTERN, _check_repo_path
+from harden_ci.init import commands, docker
+from harden_ci.init.git import default_branch
+from harden_ci.init.scan import (
+    Tree,
+    basename,
+    excluded,
+    excluded_by,
+    hidden,
+    inside,
+    join,
+    parent,
+    walk,
+)
+from harden_ci.init.toolchain import Detected, package_manager, toolchain_version
+from harden_ci.init.workspaces import (
+    Workspace,
+    find_workspaces,
+    go_has_main,
+    is_library,
+    is_workspace_root,
+    not_a_deployable,
+    workspace_of,
+)
+from harden_ci.model.types import NAME_PATTERN
 
-SKIP_DIRS = frozenset({
-    "node_modules", "vendor", "venv", "env", "__pycache__", "dist", "build", "target", "out",
-    "coverage", "site-packages", "third_party",
-})
-# Folders whose manifests are not deployables (docs builds, examples, test fixtures).
-NOT_SERVICES = frozenset({"docs", "doc", "examples", "example", "tests", "test", "testdata",
-                          "fixtures", "scripts", "tools", "benchmarks", "e2e"})
-MAX_DEPTH = 6
-MAX_FILES = 20_000
-_READ_LIMIT = 64 * 1024
 # Which manifest makes a folder a service, strongest first (a Django app with a
 # package.json for its assets is a Python service).
 MANIFESTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("go", ("go.mod",)),
     ("rust", ("Cargo.toml",)),
-    ("java", ("pom.xml",)),
+    ("java", ("pom.xml", "build.gradle", "build.gradle.kts")),
     ("python", ("pyproject.toml", "requirements.txt", "setup.py", "setup.cfg", "Pipfile")),
     ("node", ("package.json",)),
 )
+_MANIFEST_NAMES = frozenset(name for _, names in MANIFESTS for name in names)
 _OPENAPI = re.compile(r"^(openapi|swagger)([._-][A-Za-z0-9._-]*)?\.(ya?ml|json)$", re.IGNORECASE)
 _K8S_API = re.compile(r"^apiVersion:\s*\S+", re.MULTILINE)
 _K8S_KIND = re.compile(r"^kind:\s*[A-Z]\w*", re.MULTILINE)
@@ -50,6 +63,7 @@ class DetectedService:
     dockerfile: str | None = None
     openapi: str | None = None
     evidence: list[str] = field(default_factory=list)
+    detected: Detected = field(default_factory=Detected)
 
 
 @dataclass(frozen=True)
@@ -67,6 +81,13 @@ class Stack:
     kubernetes: str | None = None
     helm: str | None = None
     migrations: list[Migrations] = field(default_factory=list)
+    default_branch: str = "main"
+    branch_source: str | None = None
+    """Where the default branch was read (`origin/HEAD`...), None when git did not say."""
+    workspaces: list[Workspace] = field(default_factory=list)
+    shared_paths: list[str] = field(default_factory=list)
+    left_out: list[tuple[str, str]] = field(default_factory=list)
+    """(folder, why) for each package that is not a service."""
 
     @property
     def dockerfiles(self) -> bool:
@@ -77,6 +98,10 @@ class Stack:
         languages = sorted({s.language for s in self.services if s.language})
         if languages:
             parts.append(", ".join(languages))
+        managers = sorted({s.detected.package_manager for s in self.services
+                           if s.detected.package_manager})
+        if managers:
+            parts.append("managed by " + ", ".join(managers))
         if self.dockerfiles:
             parts.append("Dockerfiles")
         parts += [what for what, on in (("Terraform", self.terraform), ("Kubernetes",
@@ -84,47 +109,10 @@ class Stack:
         if any(s.openapi for s in self.services):
             parts.append("OpenAPI")
         parts += [f"{m.preset} migrations" for m in self.migrations]
+        parts.append(f"default branch {self.default_branch}"
+                     + (f" (from {self.branch_source})" if self.branch_source else
+                        " (assumed: git named none)"))
         return "; ".join(parts)
-
-
-def _plain(path: str) -> bool:
-    try:
-        return _check_repo_path(path) == path
-    except ValueError:
-        return False
-
-
-def _walk(root: Path) -> list[str]:
-    """Relative POSIX paths of the files worth looking at, sorted."""
-    found: list[str] = []
-    for current, dirs, files in os.walk(root):
-        rel = Path(current).relative_to(root)
-        depth = len(rel.parts)
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS
-                         and depth < MAX_DEPTH)
-        for name in sorted(files):
-            path = (rel / name).as_posix()
-            if _plain(path):
-                found.append(path)
-            if len(found) >= MAX_FILES:
-                return sorted(found)
-    return sorted(found)
-
-
-def _parent(path: str) -> str:
-    parent = str(PurePosixPath(path).parent)
-    return "." if parent in ("", ".") else parent
-
-
-def _inside(path: str, folder: str) -> bool:
-    return folder == "." or path == folder or path.startswith(folder + "/")
-
-
-def _common(paths: list[str]) -> str | None:
-    if not paths:
-        return None
-    common = os.path.commonpath(paths) if len(paths) > 1 else paths[0]
-    return common or "."
 
 
 def slug(text: str, fallback: str = "app") -> str:
@@ -136,81 +124,180 @@ def slug(text: str, fallback: str = "app") -> str:
     return name if re.match(NAME_PATTERN, name) else fallback
 
 
-def _read(root: Path, path: str) -> str:
-    try:
-        with (root / path).open("rb") as handle:
-            return handle.read(_READ_LIMIT).decode("utf-8", errors="replace")
-    except OSError:
-        return ""
+def project_name(tree: Tree) -> str:
+    """The name from the root manifest (pyproject, package.json, Cargo, go.mod), else the
+    folder's name."""
+    project = tree.toml("pyproject.toml").get("project")
+    candidates: list[object] = [project.get("name") if isinstance(project, dict) else None]
+    name = tree.json("package.json").get("name")
+    candidates.append(name.lstrip("@").replace("/", "-") if isinstance(name, str) else None)
+    package = tree.toml("Cargo.toml").get("package")
+    candidates.append(package.get("name") if isinstance(package, dict) else None)
+    module = re.search(r"^module\s+(\S+)", tree.text("go.mod"), re.MULTILINE)
+    candidates.append(module.group(1).rstrip("/").rsplit("/", 1)[-1] if module else None)
+    for candidate in candidates:
+        if isinstance(candidate, str) and candidate.strip():
+            return candidate.strip()[:200]
+    return tree.root.resolve().name or "app"
 
 
-def project_name(root: Path, files: set[str]) -> str:
-    """The name from pyproject.toml or package.json at the root, else the folder's name."""
-    if "pyproject.toml" in files:
-        try:
-            data = tomllib.loads(_read(root, "pyproject.toml"))
-            name = data.get("project", {}).get("name")
-            if isinstance(name, str) and name.strip():
-                return name.strip()[:200]
-        except tomllib.TOMLDecodeError:
-            pass
-    if "package.json" in files:
-        try:
-            name = json.loads(_read(root, "package.json")).get("name")
-            if isinstance(name, str) and name.strip():
-                return name.strip().lstrip("@").replace("/", "-")[:200]
-        except (json.JSONDecodeError, AttributeError):
-            pass
-    return root.resolve().name or "app"
+@dataclass
+class _Found:
+    services: list[DetectedService] = field(default_factory=list)
+    libraries: list[str] = field(default_factory=list)
+    left_out: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _services(files: list[str], project: str) -> list[DetectedService]:
-    by_dir: dict[str, list[str]] = {}
-    for path in files:
-        folder = _parent(path)
-        if not NOT_SERVICES & set(PurePosixPath(folder).parts):
-            by_dir.setdefault(folder, []).append(PurePosixPath(path).name)
-    services: list[DetectedService] = []
+def _deployable_root(tree: Tree, service: DetectedService) -> bool:
+    """A root manifest that is a program of its own, not only a tooling or workspace root."""
+    if service.language == "go":
+        return True
+    if service.language == "rust":
+        return isinstance(tree.toml("Cargo.toml").get("package"), dict)
+    return False
+
+
+def _classify(tree: Tree, language: str, folder: str, workspaces: list[Workspace],
+              go_modules: list[str], found: _Found) -> bool:
+    """Whether `folder` (holding a `language` manifest) is a service; records why not."""
+    member = workspace_of(workspaces, folder) is not None
+    if is_workspace_root(workspaces, folder) and not (language == "rust" and isinstance(
+            tree.toml(join(folder, "Cargo.toml")).get("package"), dict)):
+        found.left_out.append((folder, "a workspace root"))
+        return False
+    why = not_a_deployable(tree, language, folder)
+    if why:
+        found.left_out.append((folder, why))
+        return False
+    if is_library(tree, language, folder, member):
+        found.libraries.append(folder)
+        return False
+    if language == "go" and folder != "." and not member and not go_has_main(
+            tree, folder, go_modules):
+        found.left_out.append((folder, "a Go library module"))
+        return False
+    return True
+
+
+def _services(tree: Tree, project: str, workspaces: list[Workspace]) -> _Found:
+    by_dir: dict[str, set[str]] = {}
+    found = _Found()
+    for path in tree.files:
+        if hidden(path):
+            continue
+        if (under := excluded_by(path)) is None:
+            by_dir.setdefault(parent(path), set()).add(basename(path))
+        elif basename(path) in _MANIFEST_NAMES or docker.is_dockerfile(path):
+            # Said, so a reader sees what was passed over and why.
+            found.left_out.append((path, f"under `{under}/`"))
+    go_modules = sorted(d for d, names in by_dir.items() if "go.mod" in names)
     for folder in sorted(by_dir, key=lambda d: (d != ".", d.count("/"), d)):
-        names = set(by_dir[folder])
+        names = by_dir[folder]
         for language, manifests in MANIFESTS:
             hits = [m for m in manifests if m in names]
             if not hits:
                 continue
             # A manifest nested in a (non-root) service of the same language belongs to it.
-            if any(s.language == language and s.path != "." and _inside(folder, s.path)
-                   for s in services):
+            if any(s.language == language and s.path != "." and inside(folder, s.path)
+                   for s in found.services):
                 break
-            base = project if folder == "." else PurePosixPath(folder).name
-            services.append(DetectedService(
-                name=slug(base), path=folder, language=language,
-                evidence=[f"{folder}/{h}" if folder != "." else h for h in hits]))
+            if _classify(tree, language, folder, workspaces, go_modules, found):
+                base = project if folder == "." else basename(folder)
+                found.services.append(DetectedService(
+                    name=slug(base), path=folder, language=language,
+                    evidence=[join(folder, h) for h in hits]))
             break
     # A root manifest with services of the same language below it is a workspace or tooling
-    # root (npm workspaces, a Cargo workspace, shared lint config), not a service.
-    root = next((s for s in services if s.path == "."), None)
-    if root is not None and any(s.language == root.language for s in services if s is not root):
-        services.remove(root)
-    return services
+    # root (shared lint config, a Cargo workspace), unless it is a program itself.
+    root = next((s for s in found.services if s.path == "."), None)
+    if root is not None and not _deployable_root(tree, root) and any(
+            s.language == root.language for s in found.services if s is not root):
+        found.services.remove(root)
+        found.left_out.append((".", "a workspace or tooling root"))
+    return found
 
 
-def _assign_dockerfiles(files: list[str], services: list[DetectedService]) -> None:
-    """`<folder>/Dockerfile` belongs to the service in that folder, or is a container-only
-    service of its own (built with the folder as its context)."""
-    for path in (p for p in files if PurePosixPath(p).name == "Dockerfile"):
-        folder = _parent(path)
-        owner = next((s for s in services if s.path == folder and not s.dockerfile), None)
+def _owner(tree: Tree, dockerfile: docker.Dockerfile,
+           services: list[DetectedService]) -> DetectedService | None:
+    free = [s for s in services if not s.dockerfile]
+    here = next((s for s in free if s.path == dockerfile.folder), None)
+    if here is not None:
+        return here
+    # A Dockerfile kept elsewhere (`.docker/api/Dockerfile`, `docker/api.Dockerfile`)
+    # belongs to the service whose folder it copies, or that has its name.
+    copied = docker.copied_folders(tree, dockerfile)
+    by_copy = [s for s in free if s.path != "." and any(inside(c, s.path) for c in copied)]
+    if by_copy:
+        return max(by_copy, key=lambda s: len(s.path))
+    label = slug(dockerfile.label or basename(dockerfile.folder), fallback="")
+    return next((s for s in free if label and s.name == label), None)
+
+
+def _assign_dockerfiles(tree: Tree, services: list[DetectedService]) -> None:
+    """Each Dockerfile belongs to a service, or is a container-only service of its own."""
+    # Dockerfiles in a service's own folder first, so one kept elsewhere cannot take it.
+    found = sorted(docker.dockerfiles(tree),
+                   key=lambda d: not any(s.path == d.folder for s in services))
+    for dockerfile in found:
+        owner = _owner(tree, dockerfile, services)
         if owner is None:
-            base = PurePosixPath(folder).name if folder != "." else "app"
-            owner = DetectedService(name=slug(base), path=folder, language=None)
+            if any(s.dockerfile and s.path == dockerfile.folder for s in services):
+                continue  # a second Dockerfile in a folder whose service has one
+            base = dockerfile.label or (basename(dockerfile.folder).lstrip(".")
+                                        if dockerfile.folder != "." else "app")
+            owner = DetectedService(name=slug(base), path=dockerfile.folder, language=None)
             services.append(owner)
-        owner.dockerfile = path
-        owner.evidence.append(path)
+        owner.dockerfile = dockerfile.path
+        owner.detected.docker_context = dockerfile.context
+        owner.evidence.append(dockerfile.path)
+
+
+def _toolchains(tree: Tree, services: list[DetectedService], workspaces: list[Workspace]) -> None:
+    tests = commands.workflow_tests(tree)
+    for service in services:
+        if service.language is None:
+            continue
+        found = service.detected
+        workspace = workspace_of(workspaces, service.path)
+        found.workspace = workspace.root if workspace else None
+        package_manager(tree, service.language, service.path, found.workspace, found)
+        toolchain_version(tree, service.language, service.path, found)
+        package = tree.json(join(service.path, "package.json")).get("name")
+        chosen = commands.pick_workflow_test(tests, service.path,
+                                             package if isinstance(package, str) else None)
+        if chosen is not None and commands.quote_ok(chosen.command):
+            found.test, found.test_source = chosen.command, chosen.source
+        elif declared := commands.manifest_test(tree, service.language, service.path,
+                                                found.package_manager):
+            found.test, found.test_source = declared
+
+
+def _shared_paths(tree: Tree, found: _Found) -> list[str]:
+    """Libraries the services use, and a workspace lockfile they install from."""
+    shared: set[str] = set()
+    used: set[str] = set()
+    for service in found.services:
+        manifest = tree.json(join(service.path, "package.json"))
+        for key in ("dependencies", "devDependencies"):
+            deps = manifest.get(key)
+            used.update(deps if isinstance(deps, dict) else ())
+    for library in found.libraries:
+        name = tree.json(join(library, "package.json")).get("name")
+        # A node library no service depends on changes nothing they run.
+        if not isinstance(name, str) or name in used:
+            shared.add(library)
+    for service in found.services:
+        lock, root = service.detected.lockfile, service.detected.workspace
+        if lock and root is not None and parent(lock) == root and not inside(lock, service.path):
+            shared.add(lock)
+    return sorted(shared)
 
 
 def _assign_openapi(files: list[str], services: list[DetectedService]) -> None:
-    for path in (p for p in files if _OPENAPI.match(PurePosixPath(p).name)):
-        owners = [s for s in services if _inside(path, s.path)]
+    for path in (p for p in files if _OPENAPI.match(basename(p))):
+        if hidden(path) or excluded(path):
+            continue
+        owners = [s for s in services if inside(path, s.path)]
         owner = max(owners, key=lambda s: len(s.path), default=None)
         if owner is None and len(services) == 1:
             owner = services[0]
@@ -230,54 +317,87 @@ def _unique_names(services: list[DetectedService]) -> None:
         seen.add(name)
 
 
-def _kubernetes(root: Path, files: list[str], charts: list[str]) -> list[str]:
+def _kubernetes(tree: Tree, charts: list[str]) -> list[str]:
     folders = []
-    for path in files:
-        name = PurePosixPath(path).name
-        if (not name.endswith((".yaml", ".yml")) or name in _SPEC_NAMES
-                or _OPENAPI.match(name) or name.startswith(("docker-compose", "compose."))
-                or any(_inside(path, chart) for chart in charts)):
+    for path in tree.files:
+        name = basename(path)
+        if (not name.endswith((".yaml", ".yml")) or name in _SPEC_NAMES or hidden(path)
+                or excluded(path) or _OPENAPI.match(name)
+                or name.startswith(("docker-compose", "compose.", "pnpm-"))
+                or any(inside(path, chart) for chart in charts)):
             continue
-        text = _read(root, path)
+        text = tree.text(path)
         if _K8S_API.search(text) and _K8S_KIND.search(text):
-            folders.append(_parent(path))
+            folders.append(parent(path))
     return sorted(set(folders))
 
 
-def _migrations(files: list[str], services: list[DetectedService]) -> list[Migrations]:
+def _migrations(tree: Tree, services: list[DetectedService]) -> list[Migrations]:
     found: list[Migrations] = []
-    names = set(files)
 
     def owner(folder: str, language: str) -> DetectedService | None:
         return next((s for s in services if s.path == folder and s.language == language), None)
 
-    for path in files:
-        folder, name = _parent(path), PurePosixPath(path).name
+    for path in tree.files:
+        folder, name = parent(path), basename(path)
         if name == "alembic.ini" and (svc := owner(folder, "python")):
             found.append(Migrations(svc.name, "alembic", path))
         elif name == "manage.py" and (svc := owner(folder, "python")) and any(
-                p.endswith("/migrations/__init__.py") and _inside(p, folder) for p in names):
+                p.endswith("/migrations/__init__.py") and inside(p, folder) for p in tree.files):
             found.append(Migrations(svc.name, "django", path))
-        elif (path.endswith("prisma/schema.prisma") and (svc := owner(_parent(folder), "node"))):
+        elif path.endswith("prisma/schema.prisma") and (
+                svc := owner(parent(folder), "node") or _user_of(tree, parent(folder), services)):
             found.append(Migrations(svc.name, "prisma", path))
     return found
 
 
+def _user_of(tree: Tree, library: str, services: list[DetectedService]) -> DetectedService | None:
+    """The first node service depending on the workspace package in `library` (a shared
+    `packages/database` holding the Prisma schema)."""
+    name = tree.json(join(library, "package.json")).get("name")
+    if not isinstance(name, str):
+        return None
+    for service in services:
+        manifest = tree.json(join(service.path, "package.json"))
+        if service.language == "node" and any(
+                isinstance(manifest.get(k), dict) and name in manifest[k]
+                for k in ("dependencies", "devDependencies")):
+            return service
+    return None
+
+
+def _common(paths: list[str]) -> str | None:
+    if not paths:
+        return None
+    common = os.path.commonpath(paths) if len(paths) > 1 else paths[0]
+    return common or "."
+
+
 def detect(root: Path) -> Stack:
-    files = _walk(root)
-    top = {p for p in files if "/" not in p}
-    project = project_name(root, top)
-    services = _services(files, project)
-    _assign_dockerfiles(files, services)
-    _assign_openapi(files, services)
+    tree = walk(root)
+    project = project_name(tree)
+    workspaces = find_workspaces(tree)
+    found = _services(tree, project, workspaces)
+    services = found.services
+    _assign_dockerfiles(tree, services)
+    _assign_openapi(tree.files, services)
     _unique_names(services)
-    charts = sorted({_parent(p) for p in files if PurePosixPath(p).name == "Chart.yaml"})
-    terraform = sorted({_parent(p) for p in files if p.endswith(".tf")})
+    _toolchains(tree, services, workspaces)
+    charts = sorted({parent(p) for p in tree.files
+                     if basename(p) == "Chart.yaml" and not excluded(p)})
+    terraform = sorted({parent(p) for p in tree.files
+                        if p.endswith(".tf") and not excluded(p) and not hidden(p)})
+    branch, source = default_branch(root)
     return Stack(
         project=project,
         services=services,
         terraform=_common(terraform),
-        kubernetes=_common(_kubernetes(root, files, charts)),
+        kubernetes=_common(_kubernetes(tree, charts)),
         helm=_common(charts),
-        migrations=_migrations(files, services),
+        migrations=_migrations(tree, services),
+        default_branch=branch,
+        branch_source=source,
+        workspaces=workspaces,
+        shared_paths=_shared_paths(tree, found),
+        left_out=found.left_out,
     )

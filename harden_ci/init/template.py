@@ -15,9 +15,11 @@ from pathlib import Path
 
 from harden_ci.errors import Location, SpecError
 from harden_ci.init.detect import DetectedService, Stack
+from harden_ci.init.toolchain import Detected
 from harden_ci.model.services import LANGUAGE_DEFAULTS
 
 SCHEMA_FILE = "harden-ci.schema.json"
+_LEFT_OUT_SHOWN = 20
 
 
 def schema_url() -> str:
@@ -31,24 +33,70 @@ def _q(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
+def _hints(found: Detected) -> list[str]:
+    """Facts the spec has no field for yet, as comments to keep when it does."""
+    lines = []
+    if found.package_manager:
+        flavour = f" ({found.variant})" if found.variant else ""
+        source = f"   # from {found.lockfile}" if found.lockfile else ""
+        lines.append(f"    # package_manager: {found.package_manager}{flavour}{source}")
+    if found.version_file:
+        lines.append(f"    # version_file: {_q(found.version_file)}")
+    if found.workspace is not None:
+        lines.append(f"    # workspace: {_q(found.workspace)}   # installs once at the "
+                     "workspace root")
+    return lines
+
+
 def _service(service: DetectedService) -> list[str]:
+    found = service.detected
     lines = [f"  # found: {', '.join(service.evidence)}" if service.evidence else "",
              f"  {service.name}:", f"    path: {_q(service.path)}"]
     if service.language:
         defaults = LANGUAGE_DEFAULTS[service.language]
-        lines += [f"    language: {service.language}",
-                  f"    version: {_q(defaults.version)}      # the toolchain version (quoted)",
-                  f"    # install: {_q(defaults.install)}   # the default",
-                  f"    # test: {_q(defaults.test)}   # the default; reports go to "
-                  "$HARDEN_CI_REPORTS_DIR",
+        version = (f"    version: {_q(found.version)}      # from {found.version_file}"
+                   if found.version and found.version_file else
+                   f"    version: {_q(defaults.version)}      # the default; quote it"
+                   if defaults.version else "    # version: the runner's toolchain, or "
+                   "a rust-toolchain.toml")
+        test = (f"    test: {_q(found.test)}   # from {found.test_source}" if found.test else
+                f"    # test: {_q(defaults.test)}   # the default; reports go to "
+                "$HARDEN_CI_REPORTS_DIR")
+        lines += [f"    language: {service.language}", version, *_hints(found),
+                  f"    # install: {_q(defaults.install)}   # the default", test,
                   "    # shards: 2                # split the unit tests over parallel jobs"]
     else:
         lines.append("    # container-only: built and scanned from its Dockerfile")
     if service.dockerfile:
         lines.append(f"    dockerfile: {_q(service.dockerfile)}")
+        if found.docker_context and found.docker_context != service.path:
+            lines.append(f"    # docker context: {_q(found.docker_context)}   # it is built "
+                         "from there")
     if service.openapi:
         lines.append(f"    openapi: {_q(service.openapi)}")
     return [line for line in lines if line]
+
+
+def _project(stack: Stack) -> list[str]:
+    branch = (f"  default_branch: {_q(stack.default_branch)}   # from {stack.branch_source}"
+              if stack.branch_source else
+              f"  default_branch: {_q(stack.default_branch)}   # git named none: check it")
+    lines = ["project:", f"  name: {_q(stack.project)}", branch, "  runner: ubuntu-24.04",
+             "  # registry: ghcr.io/OWNER   # set it to push, sign and attest images on the "
+             "default branch" if stack.dockerfiles else
+             "  # registry: ghcr.io/OWNER   # for services that ship as containers"]
+    if stack.shared_paths:
+        lines.append("  # Libraries and lockfiles the services share: a change runs them all.")
+        lines.append(f"  shared_paths: [{', '.join(_q(p) for p in stack.shared_paths)}]")
+    return lines
+
+
+def _left_out(stack: Stack) -> list[str]:
+    if not stack.left_out:
+        return []
+    shown, more = stack.left_out[:_LEFT_OUT_SHOWN], len(stack.left_out) - _LEFT_OUT_SHOWN
+    return (["# Not services (left out):"] + [f"#   {path}: {why}" for path, why in shown]
+            + ([f"#   ...and {more} more (`harden-ci init` prints them all)"] if more > 0 else []))
 
 
 def _empty_repo_service() -> list[str]:
@@ -110,7 +158,6 @@ def starter_spec(stack: Stack, schema: str | None = None) -> str:
         services += _service(service)
     if not services:
         services = _empty_repo_service()
-    has_images = stack.dockerfiles
     lines = [
         f"# yaml-language-server: $schema={schema or schema_url()}",
         "# harden-ci.yaml: the one reviewed file harden-ci renders hardened GitHub Actions",
@@ -120,15 +167,10 @@ def starter_spec(stack: Stack, schema: str | None = None) -> str:
         f"# Detected: {stack.summary()}.",
         "version: 1",
         "",
-        "project:",
-        f"  name: {_q(stack.project)}",
-        "  default_branch: main        # pull requests against it run the checks",
-        "  runner: ubuntu-24.04",
-        "  # registry: ghcr.io/OWNER   # set it to push, sign and attest images on the default"
-        " branch" if has_images else
-        "  # registry: ghcr.io/OWNER   # for services that ship as containers",
+        *_project(stack),
         "",
         "# One entry per deployable; the name becomes part of job ids.",
+        *_left_out(stack),
         "services:",
         *services,
         "",

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from harden_ci import startup
+
 
 class SpecModel(BaseModel):
+    # Field descriptions come from attribute docstrings; `render`, `check` and `validate`
+    # skip reading them (harden_ci.startup says why).
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True,
-                              use_attribute_docstrings=True)
+                              use_attribute_docstrings=startup.FIELD_DESCRIPTIONS)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from itertools import pairwise
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, StringConstraints, field_validator, model_validator
 
 from harden_ci.model.base import SpecModel
 from harden_ci.model.cron import cron_problem
@@ -52,13 +53,81 @@ class Load(SpecModel):
     """A long run of journey scripts against an environment."""
 
 
-class CanaryMetrics(SpecModel):
-    prometheus: Url
-    """The Prometheus that holds canary and baseline metrics."""
-    cost_metric: Text | None = None
+METRIC_PATTERN = r"^[A-Za-z_:][A-Za-z0-9_:]*$"
+LABEL_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"  # `__` names are Prometheus's own
+# PromQL label matchers (`service="api",namespace=~"prod-.*"`): a name, an operator and
+# a double-quoted string with PromQL's escapes, comma-separated.
+_PROMQL_STRING = r'"(?:[^"\\\n]|\\.)*"'
+_MATCHER = rf"\s*{LABEL_PATTERN[1:-1]}\s*(?:=~|!~|!=|=)\s*{_PROMQL_STRING}\s*"
+MATCHERS = re.compile(rf"^{_MATCHER}(?:,{_MATCHER})*,?\s*$")
+MetricName = Annotated[str, StringConstraints(pattern=METRIC_PATTERN, max_length=200)]
+LabelName = Annotated[str, StringConstraints(pattern=LABEL_PATTERN, max_length=100)]
+
+
+def _float(value: object) -> object:
+    # Strict models refuse ints where floats go; a budget of `1` is still a budget.
+    return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+Budget = Annotated[float, BeforeValidator(_float), Field(gt=0, allow_inf_nan=False)]
+
+
+class FlagConfigMap(SpecModel):
+    """A Kubernetes ConfigMap the flagd deployment mounts (or syncs) its flag file from."""
+
+    name: Text
+    """The ConfigMap's name."""
+    namespace: Text = "default"
+    """Its namespace."""
+    key: Text = "flags.json"
+    """The key holding the flag file (the file name flagd reads)."""
+
+
+class Series(SpecModel):
+    """Which series the analysis reads, and how they are named and labelled."""
+
+    requests_metric: MetricName = "http_requests_total"
+    """Counter of requests, labelled by status and track."""
+    duration_metric: MetricName = "http_request_duration_seconds"
+    """Latency histogram (its `_bucket` series are read)."""
+    duration_unit: Literal["seconds", "milliseconds"] = "seconds"
+    """The unit of the latency histogram's `le` bounds."""
+    status_label: LabelName = "status"
+    """Label holding the HTTP status."""
+    error_status: Text = "5.."
+    """Regular expression of the statuses counted as errors."""
+    track_label: LabelName = "track"
+    """Label telling the canary from the baseline."""
+    canary_track: Text = "canary"
+    """Value of `track_label` on the new version's series."""
+    baseline_track: Text = "baseline"
+    """Value of `track_label` on the previous version's series."""
+    live_track: Text | None = None
+    """Value of `track_label` on the live version once a rollout is complete; unset: the
+    nightly re-analysis reads every series `selector` matches, whatever their track."""
+    cost_metric: MetricName | None = None
     """A counter of cost spent (for example tokens times price), compared per request."""
     selector: Text | None = None
     """Extra label matchers for every query, e.g. `service="api"`."""
+
+    @field_validator("selector")
+    @classmethod
+    def _label_matchers(cls, selector: str | None) -> str | None:
+        # Checked here, not first in the gate: the Argo companion embeds it in its queries.
+        if selector is not None and not MATCHERS.match(selector):
+            raise ValueError('not a list of PromQL label matchers; write it like '
+                             'service="api",namespace=~"prod-.*"')
+        return selector
+
+
+class CanaryMetrics(Series):
+    prometheus: Url
+    """The Prometheus that holds canary and baseline metrics."""
+    token_secret: SecretName | None = None
+    """A secret holding a bearer token for Prometheus (sent as `Authorization: Bearer`)."""
+    window: Seconds = 60
+    """One analysis window: the bake is judged window by window, and the rules below
+    count failed and inconclusive windows."""
 
 
 class RollbackRules(SpecModel):
@@ -67,30 +136,57 @@ class RollbackRules(SpecModel):
     p95_ms: Milliseconds = 300
     """Roll back when the canary's p95 latency passes this."""
     cost_regression: Rate = 0.10
-    """Roll back when cost per request grows more than this over baseline."""
+    """Roll back when cost per request grows more than this over the previous version's,
+    read in the window before the rollout began."""
+    cost_per_request: Budget | None = None
+    """An absolute budget of cost per request; it also judges cost when the previous
+    version has no recorded cost, and in the nightly re-analysis."""
+    min_requests: int = Field(default=50, ge=1, le=1_000_000_000)
+    """Requests a window needs to count; below it the window is inconclusive."""
+    failure_limit: int = Field(default=2, ge=0, le=1000)
+    """Failed windows a bake tolerates; one more rolls back."""
+    consecutive_failures: int = Field(default=3, ge=1, le=1000)
+    """This many failed windows in a row roll back, whatever `failure_limit` says."""
+    inconclusive_limit: int = Field(default=2, ge=0, le=1000)
+    """Inconclusive windows (too few requests, no data) a bake tolerates; one more rolls back."""
 
 
 class Canary(SpecModel):
     environment: Name
     """The production environment."""
     provider: Literal["command", "argo-rollouts"] = "command"
-    """How traffic shifts: your command (weight in env) or Argo Rollouts."""
+    """How traffic shifts: your command (weight in env, harden-ci analyses each step), or
+    Argo Rollouts (its controller runs the steps and the analysis harden-ci generates)."""
     shift: Command | None = None
     """For `provider: command`: sets the canary's traffic share from HARDEN_CI_CANARY_WEIGHT."""
     rollback: Command | None = None
     """Undoes the rollout (default: `shift` with weight 0)."""
     rollout: Text | None = None
-    """For `provider: argo-rollouts`: the Rollout's name (`kubectl argo rollouts` must be on
-    the runner)."""
+    """For `provider: argo-rollouts`: the Rollout's name. harden-ci writes its canary steps
+    (a merge patch) and an AnalysisTemplate beside the workflows (`harden-ci/argo-NAME-*.yaml`);
+    the canary job applies them, lets `deploy` set the image and follows the Rollout until
+    it is Healthy or aborted (`kubectl` and cluster credentials on the runner)."""
     flag_provider: Literal["command", "flagd"] = "command"
     """How `feature_flag` ramps: your `flag_command`, or a flagd JSON file in the repo."""
     flag_command: Command | None = None
     """Sets the flag to HARDEN_CI_FLAG_PERCENT percent for HARDEN_CI_FLAG."""
     flag_file: RepoPath | None = None
-    """For `flag_provider: flagd`: the flagd flags JSON file to ramp and deploy."""
+    """For `flag_provider: flagd`: the flagd flags JSON file to ramp and publish."""
+    flag_configmap: FlagConfigMap | None = None
+    """For `flag_provider: flagd`: publish the ramped file into this ConfigMap, which the
+    flagd deployment reads (`kubectl` and cluster credentials on the runner)."""
     shadow: Command | None = None
-    """Mirrors a sample of live prompts to the new version and writes its answers (JSON
-    lines) to HARDEN_CI_LLM_OUTPUTS, for the LLM scorer (needs `tests.llm`)."""
+    """Mirrors a sample of live prompts to the new version: writes the live version's
+    answers to HARDEN_CI_SHADOW_LIVE and the new version's answers to the same prompts to
+    HARDEN_CI_SHADOW_CANDIDATE (JSON lines: `id`, `output`, `usage` with `prompt_tokens`
+    and `completion_tokens`). The new
+    answers are compared with the live ones (`tests.llm`'s schema and judge apply when
+    set), not with gold answers: live prompts have none."""
+    shadow_similarity: Rate = 0.8
+    """How close a new answer must be to the live one on its prompt: string similarity
+    (0 to 1), or the judge's score with `tests.llm.judge`."""
+    shadow_agreement: Rate = 0.9
+    """The share of mirrored prompts on which the new answer must be close enough."""
     steps: list[Percent] = Field(default_factory=lambda: [5, 25, 100], min_length=1)
     """Traffic percentages, rising, ending at 100."""
     bake: Seconds = 10 * 60
@@ -118,6 +214,16 @@ class Canary(SpecModel):
                              "with `flag_file`")
         if self.flag_provider == "flagd" and (self.flag_file is None or not self.feature_flag):
             raise ValueError("`flag_provider: flagd` needs `feature_flag` and `flag_file`")
+        if self.flag_provider == "flagd" and self.flag_command is None and self.flag_configmap is None:
+            # Rewriting the file on the runner alone changes nothing in production.
+            raise ValueError("a flagd ramp must reach flagd: add `flag_configmap` (the ConfigMap "
+                             "the flagd deployment reads) or `flag_command` (publishes "
+                             "`flag_file`, e.g. commits it where flagd syncs from)")
+        if self.flag_configmap is not None and self.flag_provider != "flagd":
+            raise ValueError("`flag_configmap` is for `flag_provider: flagd`")
+        if self.bake < self.metrics.window:
+            raise ValueError(f"`bake` ({self.bake}s) is shorter than one analysis window "
+                             f"(`metrics.window`, {self.metrics.window}s)")
         if self.shadow_traffic and self.shadow is None:
             raise ValueError("`shadow_traffic: true` needs a `shadow` command")
         return self

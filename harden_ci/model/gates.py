@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from pathlib import PurePosixPath
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from harden_ci.model.base import SpecModel
 from harden_ci.model.types import Command, DigestImage, Name, RepoPath, Severity
@@ -16,7 +16,23 @@ class SecretScan(SpecModel):
     tool: Literal["gitleaks", "trufflehog"] = "gitleaks"
     """The scanner: gitleaks (needs GITLEAKS_LICENSE for organisation repos) or trufflehog."""
     allowlist: RepoPath | None = None
-    """A reviewed allowlist of false positives (gitleaks config or trufflehog exclude file)."""
+    """A reviewed allowlist of false positives (gitleaks config or trufflehog exclude file).
+    To adopt with existing gitleaks findings, list their fingerprints in `.gitleaksignore`
+    at the repository root (gitleaks honours it; new findings still fail). gitleaks-action
+    takes no `--baseline-path` report, and trufflehog has no baseline."""
+
+
+# hadolint's own rules (DLxxxx) and the ShellCheck rules it runs on RUN lines (SCxxxx).
+HadolintRule = Annotated[str, StringConstraints(pattern=r"^(DL|SC)[0-9]{4}$")]
+
+
+class CheckovBaselines(SpecModel):
+    terraform: RepoPath | None = None
+    """The baseline of the `terraform` folder (its `.checkov.baseline`)."""
+    kubernetes: RepoPath | None = None
+    """The baseline of the `kubernetes` folder."""
+    helm: RepoPath | None = None
+    """The baseline of the `helm` chart."""
 
 
 class IacLint(SpecModel):
@@ -28,10 +44,31 @@ class IacLint(SpecModel):
     """A Helm chart to lint with checkov."""
     dockerfiles: bool = False
     """Lint every service Dockerfile with hadolint."""
-    workflows: bool = False
-    """Lint the repository's own workflows with zizmor and actionlint."""
+    workflows: bool | Literal["all"] = False
+    """Audit workflows with zizmor and actionlint: `true` audits the workflows harden-ci
+    generates from this spec (a repository's older workflows cannot turn the gate red on
+    day one); `all` audits every file in `.github/workflows`."""
     fail_on: Severity = "high"
-    """The lowest severity that fails the gate."""
+    """The lowest severity that fails the gate. hadolint and zizmor map it to their own
+    levels; checkov cannot: its severities come only with a Prisma Cloud API key, so
+    offline every failed check fails the gate (accept existing ones with `baselines`)."""
+    hadolint_ignore: list[HadolintRule] = Field(default_factory=list)
+    """hadolint rules to ignore everywhere (`[DL3008]`), listed in `explain` as accepted.
+    A `.hadolint.yaml` at the repository root is honoured as well."""
+    hadolint_config: RepoPath | None = None
+    """A hadolint config file elsewhere than the root's `.hadolint.yaml`."""
+    baselines: CheckovBaselines | None = None
+    """checkov baselines (`checkov -d DIR --create-baseline`): findings recorded there are
+    accepted; any new finding still fails the gate."""
+
+    @model_validator(mode="after")
+    def _baselines_have_targets(self) -> IacLint:
+        for framework in ("terraform", "kubernetes", "helm"):
+            if self.baselines and getattr(self.baselines, framework) and not getattr(
+                    self, framework):
+                raise ValueError(f"`baselines.{framework}` needs `{framework}`: a baseline "
+                                 f"applies to the {framework} folder checkov scans")
+        return self
 
 
 _ATLAS_PATH = re.compile(r"[A-Za-z0-9._/-]+")
@@ -46,6 +83,10 @@ class SchemaDrift(SpecModel):
     """The check to run (with `preset: command`); non-zero exit blocks the change. With
     another preset it replaces the preset's check (with `atlas`, Atlas is still installed
     and ATLAS_DEV_URL points at the database)."""
+    install: Command | None = None
+    """Installs what the check needs, in the service's install folder; default the
+    service's own install. The check's job has only its own database container (never the
+    service's `test_environment` containers), so nothing here can collide with them."""
     database: Literal["postgres", "mysql", "none"] = "none"
     """A throwaway database service container for the check (DATABASE_URL points at it)."""
     database_image: DigestImage | None = None

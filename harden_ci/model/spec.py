@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from harden_ci.model.base import SpecModel
 from harden_ci.model.delivery import Delivery, Load, Schedule
 from harden_ci.model.environments import Environment
 from harden_ci.model.gates import Gates, SupplyChain
 from harden_ci.model.services import Project, Service
+from harden_ci.model.source import HardenCiSource
 from harden_ci.model.types import Name
 from harden_ci.model.verification import Tests
+from harden_ci.model.workspaces import Workspace, fill_members, member_problems
 
 
 class Spec(SpecModel):
@@ -24,6 +26,9 @@ class Spec(SpecModel):
     """What the repository is: name, default branch, registry, runner."""
     services: dict[Name, Service] = Field(min_length=1, max_length=1000)
     """One entry per deployable; the name becomes part of job ids."""
+    workspaces: dict[Name, Workspace] = Field(default_factory=dict)
+    """Monorepo roots (pnpm/yarn/npm/bun workspaces, uv workspaces, go.work, Cargo
+    workspaces) whose one install serves the services that name them (`workspace:`)."""
     gates: Gates | None = None
     """Static checks every change passes: secrets, IaC lint, schema drift, vulnerabilities."""
     supply_chain: SupplyChain | None = None
@@ -38,6 +43,14 @@ class Spec(SpecModel):
     """Progressive delivery: canary steps with automatic rollback."""
     schedules: dict[Name, Schedule] = Field(default_factory=dict)
     """Recurring jobs (nightly batches and the like), one run at a time, with budgets."""
+    harden_ci: HardenCiSource | None = None
+    """Where CI gets harden-ci itself (a committed wheel, an index with its hash, or a git
+    commit); every install of it is hashed."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _members_take_their_workspace(cls, data: object) -> object:
+        return fill_members(data)
 
 
 Reference = tuple[tuple[str | int, ...], str, str]  # (path, message, hint)
@@ -52,6 +65,7 @@ def dangling_references(spec: Spec) -> list[Reference]:
             known = ", ".join(sorted(pool)) or "none defined"
             problems.append((path, f"no {what} named `{name}`", f"known {what}s: {known}"))
 
+    problems += member_problems(spec.services, spec.workspaces)
     envs: dict[str, object] = dict(spec.environments)
     services: dict[str, object] = dict(spec.services)
     if spec.gates and spec.gates.schema_drift:
@@ -75,9 +89,6 @@ def dangling_references(spec: Spec) -> list[Reference]:
     if spec.delivery and spec.delivery.canary:
         canary = spec.delivery.canary
         need(("delivery", "canary", "environment"), canary.environment, envs, "environment")
-        if canary.shadow_traffic and not (spec.tests and spec.tests.llm):
-            problems.append((("delivery", "canary", "shadow_traffic"), "shadow traffic is "
-                             "scored with the LLM checks", "add `tests.llm` (gold, schema)"))
     for name, schedule in spec.schedules.items():
         if schedule.environment:
             need(("schedules", name, "environment"), schedule.environment, envs, "environment")

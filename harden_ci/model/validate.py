@@ -116,6 +116,8 @@ def _pattern_hint(loc: Path_) -> str | None:
         return "a plain branch name like `main` (no globs, no `..`)"
     if loc and loc[-1] == "registry":
         return "a registry prefix like `ghcr.io/acme`"
+    if len(loc) >= 2 and loc[-2] == "tags":
+        return "a tag filter like `v*` or `release-[0-9]*`: GitHub's glob syntax, no `!`"
     return None
 
 

@@ -30,6 +30,9 @@ class PlanContext:
     spec_file: str  # the spec's path relative to the repository root
     pins: PinCatalog
     version: str = __version__
+    # The sha256 of the wheel `harden_ci.wheel` names, read by the pipeline's input stage
+    # (plan code reads no files); None when the spec names no wheel.
+    harden_ci_wheel_sha256: str | None = None
 
     @property
     def runner(self) -> str:
@@ -39,14 +42,15 @@ class PlanContext:
     def caches_allowed(self) -> bool:
         """Dependency and build caches in the checks. A default branch named like a release
         branch counts as publishing: a cache its pushes save would be restored by the next
-        release build (zizmor's cache-poisoning audit reads the branch name the same way)."""
+        release build (zizmor's cache-poisoning audit reads the branch name the same way).
+        Tag releases count too: the checks then also run on the release tag's push, which
+        zizmor reads as a publishing trigger, and a cache saved there is one a release
+        build could restore."""
+        if self.spec.project.release.trigger == "tags":
+            return False
         return "release" not in self.spec.project.default_branch.lower()
 
-    @property
-    def harden_ci_package(self) -> str:
-        """The exact harden-ci release the generated drift guard installs."""
-        return f"harden-ci=={self.version}"
 
-
-def make_context(spec: Spec, spec_file: str) -> PlanContext:
-    return PlanContext(spec=spec, spec_file=spec_file, pins=catalog())
+def make_context(spec: Spec, spec_file: str, wheel_sha256: str | None = None) -> PlanContext:
+    return PlanContext(spec=spec, spec_file=spec_file, pins=catalog(),
+                       harden_ci_wheel_sha256=wheel_sha256)

@@ -65,6 +65,7 @@ class Step:
     env: dict[str, str] = field(default_factory=dict)
     if_: str | None = None  # a harden-ci authored expression, never spec text
     continue_on_error: bool = False
+    timeout_minutes: int | None = None  # a step's own bound, inside its job's
 
 
 @dataclass
@@ -89,12 +90,24 @@ class Service:
     options: str | None = None
 
 
+def health_options(command: str) -> str:
+    """A container's `options:` that wait for `command` to succeed (every 5 s, 20 tries).
+    The command must hold no `"` or backslash: the runner splits this into docker arguments
+    (the model's patterns keep them out)."""
+    return (f'--health-cmd "{command}" --health-interval 5s --health-timeout 5s '
+            "--health-retries 20")
+
+
+# The shared unit-test matrix's timeout: each row's own (plan/stages/changes.py).
+ROW_TIMEOUT = "${{ matrix.timeout }}"
+
+
 @dataclass
 class Job:
     id: str
     name: str
     runs_on: str | list[str]  # a label, an expression, or self-hosted labels
-    timeout_minutes: int
+    timeout_minutes: int | str  # minutes, or an expression (a matrix row's `timeout`)
     permissions: dict[str, Grant] = field(default_factory=dict)
     steps: list[Step] = field(default_factory=list)
     needs: list[str] = field(default_factory=list)
@@ -122,6 +135,7 @@ class Trigger:
     pull_request_branches: list[str] = field(default_factory=list)
     merge_group: bool = False
     push_branches: list[str] = field(default_factory=list)
+    push_tags: list[str] = field(default_factory=list)  # `push: tags:` filter patterns
     schedule_crons: list[str] = field(default_factory=list)
     workflow_dispatch: bool = False
     pull_request_types: list[str] = field(default_factory=list)

@@ -26,6 +26,7 @@ from harden_ci.plan.stages import (
     scheduled,
     schema_drift,
     secret_scan,
+    signing,
 )
 
 WorkflowKey = Literal["ci", "preview", "release", "nightly", "sweeper"]
@@ -51,6 +52,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("drift-guard", "ci", drift_guard.build),
     Stage("preview", "preview", flows.preview),
     Stage("publish", "release", publish.build),
+    Stage("signing", "release", signing.build),
     Stage("delivery", "release", flows.delivery_chain),
     Stage("schedules", "nightly", scheduled.nightly),
     Stage("sweeper", "sweeper", scheduled.sweeper),

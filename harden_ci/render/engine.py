@@ -13,7 +13,7 @@ from harden_ci.model import Spec
 from harden_ci.plan.model import Plan, Script, Uses
 from harden_ci.plan.workflows import plan
 from harden_ci.render.bytecode import bytecode_cache
-from harden_ci.render.quoting import comment, ident, python_json_literal, quote
+from harden_ci.render.quoting import comment, ident, python_json_block, python_json_literal, quote, yaml_block
 
 
 def _script_block(script: Script, indent: int) -> str:
@@ -47,6 +47,8 @@ def environment() -> jinja2.Environment:
     env.filters["script"] = _script_block
     env.filters["uses"] = _uses
     env.filters["pyjson"] = python_json_literal
+    env.filters["pyjson_block"] = python_json_block
+    env.filters["yaml_block"] = yaml_block
     env.tests["script"] = lambda value: isinstance(value, Script)
     return env
 
@@ -73,13 +75,16 @@ def render_plan(result: Plan, spec_file: str, inputs: str) -> dict[str, str]:
             for name, body in bodies.items()}
 
 
-def render(spec: Spec, spec_file: str = "harden-ci.yaml", source: bytes | None = None) -> dict[str, str]:
+def render(spec: Spec, spec_file: str = "harden-ci.yaml", source: bytes | None = None,
+           wheel_sha256: str | None = None) -> dict[str, str]:
     """Every file the spec produces, by path relative to the workflows folder.
 
     Pure and deterministic: the same spec (and spec bytes) gives the same output. `source`
     is the spec file's bytes, stamped as a digest so `check` can answer without rendering;
-    without it the digest covers the validated model instead.
+    without it the digest covers the validated model instead. `wheel_sha256` is the sha256
+    of the wheel `harden_ci.wheel` names, read by the caller (pipeline.render_spec).
     """
     if source is None:
         source = spec.model_dump_json().encode()
-    return render_plan(plan(spec, spec_file), spec_file, inputs_digest(spec_file, source))
+    inputs = inputs_digest(spec_file, source, *([wheel_sha256] if wheel_sha256 else []))
+    return render_plan(plan(spec, spec_file, wheel_sha256), spec_file, inputs)

@@ -98,3 +98,47 @@ def python_json_literal(value: object) -> str:
     Python escape) and, with ensure_ascii, pure ASCII: no value can end the literal.
     """
     return json.dumps(json.dumps(value, sort_keys=True, separators=(",", ":")))
+
+
+def python_json_block(value: object) -> str:
+    """Data a reviewer reads in a diff: pretty JSON (one value per line, keys sorted) in a
+    raw triple-quoted Python string.
+
+    ensure_ascii keeps every line break and control character escaped inside JSON strings,
+    and `'` is written as its JSON escape, so the text holds no quote that could end the
+    literal; a raw string keeps JSON's own backslash escapes for json.loads to read.
+    """
+    text = json.dumps(value, sort_keys=True, indent=2, ensure_ascii=True).replace("'", "\\u0027")
+    return "r'''\n" + text + "\n'''"
+
+
+def yaml_block(value: object, indent: int = 0) -> str:
+    """Data a reviewer reads in a diff, as block YAML: one value per line, every key and
+    string through `quote` (identifier keys stay bare, through `ident`), so no value can
+    open a key, a document or a comment.
+
+    Used for the Kubernetes documents harden-ci builds as data (the Argo companions);
+    JSON would not do: its escapes for characters outside the BMP are surrogate pairs,
+    which YAML refuses.
+    """
+    pad = " " * indent
+    if isinstance(value, dict):
+        if not value:
+            return pad + "{}"
+        lines = []
+        for raw_key, item in value.items():
+            key = ident(raw_key) if _IDENT.fullmatch(str(raw_key)) else quote(str(raw_key))
+            if isinstance(item, (dict, list)) and item:
+                lines.append(f"{pad}{key}:\n{yaml_block(item, indent + 2)}")
+            else:
+                lines.append(f"{pad}{key}: {yaml_block(item).lstrip()}")
+        return "\n".join(lines)
+    if isinstance(value, list):
+        if not value:
+            return pad + "[]"
+        lines = []
+        for item in value:
+            body = yaml_block(item, indent + 2)
+            lines.append(f"{pad}- {body[indent + 2:]}")
+        return "\n".join(lines)
+    return pad + quote(value)

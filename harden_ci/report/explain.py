@@ -17,8 +17,11 @@ from typing import Any
 from harden_ci import __version__
 from harden_ci.load import LoadedSpec
 from harden_ci.model import Spec
-from harden_ci.plan.model import Job, Workflow
+from harden_ci.plan.model import Job, Script, Workflow
+from harden_ci.plan.selfinstall import describe_source
+from harden_ci.plan.stages import verify_deploy
 from harden_ci.report import spec_facts
+from harden_ci.report.accepted import Accepted, accepted
 from harden_ci.report.facts import (
     AUTOMATIC_TOKEN,
     ActionUse,
@@ -38,6 +41,7 @@ from harden_ci.report.facts import (
 )
 from harden_ci.report.policy import PolicyResult
 from harden_ci.report.scorecard import Prediction, SlsaLevel, scorecard, slsa_level
+from harden_ci.report.toolchains import Toolchain, UnitTests, toolchains, unit_tests
 
 SCHEMA_VERSION = 1
 UNRECORDED_CONTROL = "(no control recorded)"
@@ -90,11 +94,37 @@ class Explanation:
     rollback: list[spec_facts.Rule]
     actions: list[ActionUse]
     tools: list[ToolUse]
+    toolchains: list[Toolchain]
+    unit_tests: list[UnitTests]
+    harden_ci_source: str  # where CI gets harden-ci itself, and how it is pinned
     images: list[tuple[str, tuple[JobRef, ...]]]
     required: RequiredChecks
     scorecard: list[Prediction]
     slsa: SlsaLevel
     policy: PolicyResult | None
+    accepted: list[Accepted]
+    deploys: str = ""  # whether deploys verify the images they deploy; "" when none do
+
+
+def _deploys(workflows: list[Workflow]) -> str:
+    """Whether the jobs that deploy the published images verify them first."""
+    deploying: list[str] = []
+    verified: list[str] = []
+    for _wf, job in iter_jobs(workflows):
+        if not any(key.startswith("HARDEN_CI_DIGEST_") for step in job.steps for key in step.env):
+            continue
+        deploying.append(job.id)
+        if any(isinstance(step.run, Script) and step.run.name == verify_deploy.SCRIPT
+               for step in job.steps):
+            verified.append(job.id)
+    if not deploying:
+        return ""
+    unverified = [job_id for job_id in deploying if job_id not in verified]
+    if unverified:
+        return ("Deploys are unverified: supply_chain.sign is off, so there is no signature to "
+                f"check before deploying ({', '.join(unverified)}).")
+    return ("Deploys verify each image's keyless signature (and provenance when on) before "
+            f"deploying ({', '.join(verified)}).")
 
 
 def _controls(workflows: list[Workflow]) -> list[Control]:
@@ -133,11 +163,16 @@ def build(spec: Spec, loaded: LoadedSpec, workflows: list[Workflow], files: dict
         rollback=spec_facts.rollback_rules(spec, loaded),
         actions=actions_used(workflows),
         tools=tools_used(workflows),
+        toolchains=toolchains(spec),
+        unit_tests=unit_tests(spec),
+        harden_ci_source=describe_source(spec),
         images=images_used(workflows),
         required=_required(workflows),
         scorecard=scorecard(spec, workflows, files),
         slsa=slsa_level(spec, workflows),
         policy=policy,
+        accepted=accepted(spec, loaded),
+        deploys=_deploys(workflows),
     )
 
 
@@ -207,12 +242,18 @@ def as_json(ex: Explanation) -> dict[str, Any]:
             "note": a.note, "exception": a.exception,
             "jobs": [j.as_dict() for j in a.jobs],
         } for a in ex.actions],
-        "tools": [{"name": t.name, "version": t.version, "source": t.source,
+        "harden_ci_source": ex.harden_ci_source,
+        "tools": [{"name": t.name, "version": t.version, "source": t.source, "pinned": t.pinned,
                    "jobs": [j.as_dict() for j in t.jobs]} for t in ex.tools],
+        "toolchains": [t.as_dict() for t in ex.toolchains],
+        "unit_tests": [u.as_dict() for u in ex.unit_tests],
         "images": [{"image": image, "jobs": [j.as_dict() for j in jobs]}
                    for image, jobs in ex.images],
         "exceptions": [{"action": a.action, "tag": a.tag, "reason": a.exception or a.note}
                        for a in ex.actions if a.ref_style != "sha"],
+        "accepted_findings": [{"setting": a.setting, "tool": a.tool, "value": a.value,
+                               "effect": a.effect, "location": a.location}
+                              for a in ex.accepted],
         "sections": [{"section": s.path, "on": s.on, "meaning": s.meaning,
                       "settings": s.settings or None, "location": s.location}
                      for s in ex.sections],
@@ -227,6 +268,7 @@ def as_json(ex: Explanation) -> dict[str, Any]:
         "scorecard": [{"check": p.check, "status": p.status, "satisfied": p.satisfied,
                        "reason": p.reason} for p in ex.scorecard],
         "slsa": {"level": ex.slsa.level, "reason": ex.slsa.reason},
+        "deploys": ex.deploys or None,
         "policy": ex.policy.as_dict() if ex.policy is not None else None,
     }
 

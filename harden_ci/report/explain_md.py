@@ -4,6 +4,7 @@ reads the same in a terminal, a pull request or a file)."""
 from __future__ import annotations
 
 from harden_ci import __version__
+from harden_ci.report.escape import markdown
 from harden_ci.report.explain import UNRECORDED_CONTROL, Check, Explanation
 from harden_ci.report.facts import (
     AUTOMATIC_TOKEN,
@@ -21,11 +22,18 @@ _STATUS = {"met": "met", "partial": "partial", "not-met": "not met"}
 
 
 def _cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """A value as text, anywhere in the document."""
+    return markdown(text)
 
 
 def _code(text: object) -> str:
-    return f"`{_cell(text)}`"
+    """A value as a code span in a table cell."""
+    return markdown(text, code=True, table=True)
+
+
+def _span(text: object) -> str:
+    """A value as a code span outside tables."""
+    return markdown(text, code=True)
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -47,20 +55,22 @@ def _summary(ex: Explanation) -> list[str]:
         f"- SLSA Build Level {ex.slsa.level}; OpenSSF Scorecard: {met} of "
         f"{len(ex.scorecard)} predicted checks met.",
     ]
+    if ex.deploys:
+        lines.append(f"- {_cell(ex.deploys)}")
     if ex.required.recommended:
         lines.append(f"- Require one check in branch protection or the merge queue: "
-                     f"{_code(ex.required.recommended)}.")
+                     f"{_span(ex.required.recommended)}.")
     if ex.policy is not None:
         verdict = ("meets it" if ex.policy.passed
                    else f"{len(ex.policy.violations)} gap(s), listed under Policy gaps")
-        lines.append(f"- Policy {_code(ex.policy.policy_file)}: {verdict}.")
+        lines.append(f"- Policy {_span(ex.policy.policy_file)}: {verdict}.")
     return [*lines, ""]
 
 
 def _controls(ex: Explanation) -> list[str]:
     rows = [[_cell(c.control), _jobs(c.jobs)] for c in ex.controls
             if c.control != UNRECORDED_CONTROL]
-    rows += [[UNRECORDED_CONTROL, _jobs(c.jobs)] for c in ex.controls
+    rows += [[_cell(UNRECORDED_CONTROL), _jobs(c.jobs)] for c in ex.controls
              if c.control == UNRECORDED_CONTROL]
     return ["## Controls and the jobs that enforce them", "",
             *_table(["control", "enforced by"], rows)]
@@ -69,7 +79,7 @@ def _controls(ex: Explanation) -> list[str]:
 def _sections(ex: Explanation) -> list[str]:
     on = [[_code(s.path), _cell(s.settings or "on"), _cell(s.location)]
           for s in ex.sections if s.on]
-    off = [f"- {_code(s.path)}: {_cell(s.meaning) or 'off'}" for s in ex.sections if not s.on]
+    off = [f"- {_span(s.path)}: {_cell(s.meaning) or 'off'}" for s in ex.sections if not s.on]
     lines = ["## Spec sections that are on", "", *_table(["section", "settings", "written at"], on)]
     lines += ["## What is off", ""] + (off or ["Nothing: every optional section is on."]) + [""]
     return lines
@@ -81,7 +91,7 @@ def _permissions(ex: Explanation) -> list[str]:
              "below, and each grant carries its reason (also written beside it in the YAML).",
              ""]
     for wf in ex.workflows:
-        lines += [f"### {_code(wf.filename)}: {_cell(wf.name)}", ""]
+        lines += [f"### {_span(wf.filename)}: {_cell(wf.name)}", ""]
         rows: list[list[str]] = []
         for job in wf.jobs:
             label = f"{_code(job.id)} ({_cell(readable(job.name))})"
@@ -90,7 +100,7 @@ def _permissions(ex: Explanation) -> list[str]:
             if not grants:
                 rows.append([label, "none", "", "", names])
             for index, (scope, grant) in enumerate(grants):
-                rows.append([label if index == 0 else "", _code(scope), grant.level,
+                rows.append([label if index == 0 else "", _code(scope), _cell(grant.level),
                              _cell(grant.reason), names if index == 0 else ""])
         lines += _table(["job", "scope", "level", "reason", "secrets"], rows)
     secrets: dict[str, list[JobRef]] = {}
@@ -105,7 +115,7 @@ def _permissions(ex: Explanation) -> list[str]:
         lines += _table(["secret", "kind", "read by"], rows)
     else:
         lines += ["No job reads a secret.", ""]
-    oidc = [f"- {_code(job_ref(wf, job))}: {_cell(job.permissions['id-token'].reason)}"
+    oidc = [f"- {_span(job_ref(wf, job))}: {_cell(job.permissions['id-token'].reason)}"
             for wf, job in iter_jobs(ex.workflows) if is_oidc(job)]
     lines += ["### OIDC (`id-token: write`)", ""]
     lines += (oidc or ["No job requests an OIDC token."]) + [""]
@@ -121,7 +131,7 @@ def _environments(ex: Explanation) -> list[str]:
         kind = "per pull request" if e.per_pull_request else "long-lived"
         jobs = [job_ref(wf, job) for wf, job in iter_jobs(ex.workflows)
                 if job.environment == e.name]
-        rows.append([_code(e.name), f"{kind}, {e.provider}", _cell(e.url or ""),
+        rows.append([_code(e.name), _cell(f"{kind}, {e.provider}"), _cell(e.url or ""),
                      _cell(e.protection), ", ".join(_code(s) for s in e.secrets) or "none",
                      _jobs(jobs) or "none"])
     return [*lines, *_table(["environment", "kind", "url", "protection", "secrets",
@@ -144,13 +154,13 @@ def _check_line(check: Check) -> str:
     if check.conditional:
         notes.append("conditional: a skipped job reports success")
     suffix = f" ({'; '.join(notes)})" if notes else ""
-    return f"- {_code(readable(check.name))}{suffix}"
+    return f"- {_span(readable(check.name))}{suffix}"
 
 
 def _required(ex: Explanation) -> list[str]:
     lines = ["## Required checks", ""]
     if ex.required.recommended:
-        lines += [f"Recommended: require the single check {_code(ex.required.recommended)}. "
+        lines += [f"Recommended: require the single check {_span(ex.required.recommended)}. "
                   "It runs after every other job of its workflow and fails unless all of them "
                   "succeeded or were skipped by design, so the list below can change without "
                   "touching branch protection.", ""]
@@ -171,16 +181,42 @@ def _supply_chain(ex: Explanation) -> list[str]:
              "tag (recorded exception)" if a.ref_style != "sha" else "commit SHA",
              _cell(a.note)] for a in ex.actions]
     lines += _table(["action", "tag", "commit", "released", "referenced by", "catalog note"], rows)
-    exceptions = [f"- {_code(a.action + '@' + a.tag)}: {_cell(a.exception or a.note)}"
+    exceptions = [f"- {_span(a.action + '@' + a.tag)}: {_cell(a.exception or a.note)}"
                   for a in ex.actions if a.ref_style != "sha"]
     lines += ["## Recorded exceptions", ""] + (exceptions or ["None."]) + [""]
-    lines += ["## Tools, pinned by version", ""]
+    lines += ["## Accepted findings (adoption exceptions)", ""]
+    if ex.accepted:
+        lines += _table(["setting", "tool", "value", "effect", "written at"],
+                        [[_code(a.setting), _cell(a.tool), _code(a.value), _cell(a.effect),
+                          _cell(a.location)] for a in ex.accepted])
+    else:
+        lines += ["None: every gate reports every finding.", ""]
+    lines += ["## Tools, and how each install is pinned", ""]
     if ex.tools:
-        lines += _table(["tool", "version", "source", "used by"],
-                        [[_code(t.name), _code(t.version), _cell(t.source), _jobs(t.jobs)]
-                         for t in ex.tools])
+        lines += _table(["tool", "version", "source", "how pinned", "used by"],
+                        [[_code(t.name), _code(t.version), _cell(t.source), _cell(t.pinned),
+                          _jobs(t.jobs)] for t in ex.tools])
     else:
         lines += ["No pinned tools are installed.", ""]
+    lines += [f"harden-ci itself (drift guard, runtime gates): {_cell(ex.harden_ci_source)}.", ""]
+    if ex.toolchains:
+        lines += ["## Toolchains and package managers", ""]
+        lines += _table(["service", "language", "package manager", "installed by", "lockfile",
+                         "install runs in", "version", "workspace"],
+                        [[_code(t.service), t.language, _code(t.package_manager),
+                          _cell(t.installed_by), _code(t.lockfile), _code(t.install_dir),
+                          _cell(t.version), _code(t.workspace) if t.workspace else "-"]
+                         for t in ex.toolchains])
+    if ex.unit_tests:
+        lines += ["## Unit-test jobs", "",
+                  "Secrets reach the test step on trusted events only: a fork's pull request "
+                  "runs the tests without them, and its log says so.", ""]
+        lines += _table(["service", "job", "runs", "timeout", "containers", "env", "vars",
+                         "secrets"],
+                        [[_code(u.service), _code(u.job), _cell(", ".join(u.checks)),
+                          f"{u.timeout_minutes} min", _cell("; ".join(u.containers) or "-"),
+                          _cell(", ".join(u.env) or "-"), _cell(", ".join(u.vars) or "-"),
+                          _cell(", ".join(u.secrets) or "-")] for u in ex.unit_tests])
     if ex.images:
         lines += ["## Container images, pinned by digest", ""]
         lines += _table(["image", "used by"], [[_code(i), _jobs(j)] for i, j in ex.images])
@@ -188,18 +224,19 @@ def _supply_chain(ex: Explanation) -> list[str]:
 
 
 def _predictions(ex: Explanation) -> list[str]:
-    rows = [[p.check, _STATUS[p.status], _cell(p.reason)] for p in ex.scorecard]
+    rows = [[_cell(p.check), _STATUS[p.status], _cell(p.reason)] for p in ex.scorecard]
     return ["## OpenSSF Scorecard (predicted)", "",
             "What the generated CI contributes; repository settings (branch protection, "
             "reviews, releases) decide the rest.", "",
             *_table(["check", "prediction", "why"], rows),
-            "## SLSA build level", "", f"**Build L{ex.slsa.level}**: {_cell(ex.slsa.reason)}.", ""]
+            "## SLSA build level", "", f"**Build L{_cell(ex.slsa.level)}**: {_cell(ex.slsa.reason)}.",
+            ""]
 
 
 def _policy(ex: Explanation) -> list[str]:
     if ex.policy is None:
         return []
-    lines = [f"## Policy gaps ({_code(ex.policy.policy_file)})", ""]
+    lines = [f"## Policy gaps ({_span(ex.policy.policy_file)})", ""]
     if ex.policy.passed:
         return [*lines, f"None: the spec meets all {len(ex.policy.rules)} rules.", ""]
     rows = [[_code(v.rule), _cell(v.message), _cell(v.spec_location), _cell(v.policy_location)]
@@ -210,8 +247,8 @@ def _policy(ex: Explanation) -> list[str]:
 def to_markdown(ex: Explanation) -> str:
     lines = [
         f"# Security review: {_cell(ex.project)}", "",
-        f"Generated by harden-ci {__version__} from {_code(ex.spec_file)} "
-        f"(sha256 {_code(ex.spec_sha256[:16])}). Review the spec; the workflows are its output.",
+        f"Generated by harden-ci {__version__} from {_span(ex.spec_file)} "
+        f"(sha256 {_span(ex.spec_sha256[:16])}). Review the spec; the workflows are its output.",
         "",
         *_summary(ex), *_controls(ex), *_sections(ex), *_permissions(ex), *_environments(ex),
         *_rules("Budgets and gates", ex.budgets, "No budgets: no gate thresholds, soak "

@@ -189,6 +189,7 @@ class ToolUse:
     version: str
     source: str
     jobs: tuple[JobRef, ...]
+    pinned: str = ""
 
 
 def _mentions(name: str) -> re.Pattern[str]:
@@ -203,7 +204,7 @@ def tools_used(workflows: Iterable[Workflow]) -> list[ToolUse]:
         pattern = _mentions(tool.name)
         jobs = tuple(ref for ref, text in texts if pattern.search(text))
         if jobs:
-            found.append(ToolUse(tool.name, tool.version, tool.source, jobs))
+            found.append(ToolUse(tool.name, tool.version, tool.source, jobs, tool.pinned))
     return found
 
 

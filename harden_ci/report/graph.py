@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 
 from harden_ci.plan.model import Job, Workflow
+from harden_ci.report import escape
 from harden_ci.report.facts import is_matrix, readable
 
 FORMATS = ("mermaid", "dot")
@@ -50,22 +51,17 @@ def _edges(wf: Workflow) -> Iterable[tuple[str, str]]:
                 yield need, job.id
 
 
-def _mermaid_text(text: str) -> str:
-    return (text.replace("&", "#amp;").replace('"', "#quot;").replace("<", "#lt;")
-            .replace(">", "#gt;"))
-
-
 def mermaid(workflows: list[Workflow]) -> str:
     ids = _node_ids(workflows)
     lines = ["flowchart LR"]
     for index, wf in enumerate(workflows, start=1):
-        lines.append(f'  subgraph w{index}["{_mermaid_text(f"{wf.filename}: {wf.name}")}"]')
+        lines.append(f'  subgraph w{index}["{escape.mermaid(f"{wf.filename}: {wf.name}")}"]')
         lines.append("    direction LR")
         for job in wf.jobs:
-            label = _mermaid_text(readable(job.name))
+            label = escape.mermaid(readable(job.name))
             notes = _notes(job)
             if notes:
-                label += "<br/>" + _mermaid_text(", ".join(notes))
+                label += "<br/>" + escape.mermaid(", ".join(notes))
             node = ids[(index, job.id)]
             if job.uses is not None:
                 lines.append(f'    {node}(["{label}"])')
@@ -79,23 +75,17 @@ def mermaid(workflows: list[Workflow]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _dot(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
-
 def dot(workflows: list[Workflow]) -> str:
     ids = _node_ids(workflows)
     lines = ['digraph "harden-ci" {', "  rankdir=LR;", '  node [shape=box, fontname="Helvetica"];',
              '  edge [fontname="Helvetica"];']
     for index, wf in enumerate(workflows, start=1):
         lines.append(f"  subgraph cluster_w{index} {{")
-        lines.append(f"    label={_dot(f'{wf.filename}: {wf.name}')};")
+        lines.append(f"    label={escape.dot(f'{wf.filename}: {wf.name}')};")
         for job in wf.jobs:
-            label = readable(job.name)
             notes = _notes(job)
-            if notes:
-                label += "\n(" + ", ".join(notes) + ")"
-            attrs = [f"label={_dot(label)}"]
+            label = (readable(job.name), *(["(" + ", ".join(notes) + ")"] if notes else []))
+            attrs = [f"label={escape.dot(*label)}"]
             if is_matrix(job):
                 attrs.append("shape=box3d")
             elif job.uses is not None:

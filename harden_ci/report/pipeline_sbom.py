@@ -100,11 +100,12 @@ def tool_purl(name: str, version: str, source: str) -> PackageURL:
     return PackageURL(type="generic", name=name, version=version)
 
 
-def _tool_component(name: str, version: str, source: str, used_by: str) -> Component:
+def _tool_component(name: str, version: str, source: str, used_by: str, pinned: str = "",
+                    ) -> Component:
     return Component(
         type=ComponentType.APPLICATION, bom_ref=f"tool:{name}@{version}", name=name,
         version=version, purl=tool_purl(name, version, source),
-        properties=_props(version_source=source, used_by=used_by),
+        properties=_props(version_source=source, pinned=pinned or None, used_by=used_by),
     )
 
 
@@ -141,7 +142,8 @@ def serial_number(spec_bytes: bytes) -> uuid.UUID:
 
 def build_bom(workflows: list[Workflow], spec_bytes: bytes, project: str) -> Bom:
     components = [_action_component(a) for a in actions_used(workflows)]
-    components += [_tool_component(t.name, t.version, t.source, ", ".join(map(str, t.jobs)))
+    components += [_tool_component(t.name, t.version, t.source, ", ".join(map(str, t.jobs)),
+                                  t.pinned)
                    for t in tools_used(workflows)]
     components += [_image_component(image, ", ".join(map(str, jobs)))
                    for image, jobs in images_used(workflows)]

@@ -20,8 +20,9 @@ from harden_ci.model import types as spec_types
 from harden_ci.model.types import format_seconds
 
 Path_ = tuple[str | int, ...]
-# Always present, so never "on" or "off".
-_REQUIRED_SECTIONS = ("version", "project", "services")
+# Always present, so never "on" or "off"; `workspaces` is how services are laid out, not
+# a control (explain lists it with each service's toolchain).
+_REQUIRED_SECTIONS = ("version", "project", "services", "workspaces")
 
 
 def dotted(path: Path_) -> str:
@@ -112,10 +113,25 @@ def sections(spec: Spec, loaded: LoadedSpec) -> list[Section]:
                         else "" if _off_value(subvalue) else _show(subvalue, subfield))
             found.append(Section(dotted(path), not _off_value(subvalue), submeaning, settings,
                                  where(loaded, path)))
+    # Always listed: it is how anything gets published, and it always waits for the
+    # commit's checks (harden_ci.plan.release_gate).
+    release_field = type(spec.project).model_fields["release"]
+    found.append(Section("project.release", True,
+                         (release_field.description or "").split("\n")[0],
+                         _release_settings(spec),
+                         where(loaded, ("project", "release"))))
     if not spec.project.code_scanning:
         found.append(Section("project.code_scanning", False, "SARIF uploads to code scanning",
                              "", where(loaded, ("project", "code_scanning"))))
     return found
+
+
+def _release_settings(spec: Spec) -> str:
+    """The effective trigger (the default tags spelled out), and the checks' time limit."""
+    release = spec.project.release
+    what = (f"trigger=tags ({', '.join(release.tag_patterns)})" if release.trigger == "tags"
+            else f"trigger=branch ({spec.project.default_branch})")
+    return f"{what}; waits for the commit's checks up to {format_seconds(release.checks_timeout)}"
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from harden_ci.plan.model import ROW_TIMEOUT
 from harden_ci.verify.fastyaml import safe_load
 
 EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.S)
 SHA_REF = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(/[^@]+)?@[0-9a-f]{40}$")
 # Reusable workflows that must be referenced by release tag (recorded exceptions).
 TAG_PINNED = ("slsa-framework/slsa-github-generator/",)
+# GitHub does not start a run of a workflow file larger than this (500 KB). The model
+# bounds the spec (at most 1,000 services) so that every file fits; a larger one is a bug.
+WORKFLOW_FILE_LIMIT = 500 * 1024
+_JOB_KEY = re.compile(r"^  ([A-Za-z0-9_-]+):\s*$")
 
 
 class InvariantError(AssertionError):
@@ -48,7 +53,11 @@ def _check_job(name: str, job_id: str, job: dict[str, Any]) -> list[str]:
         problems.append(f"{name}: {where} has no explicit permissions")
     if "uses" in job:  # a reusable workflow call
         return problems + _check_uses(name, where, str(job["uses"]))
-    if not isinstance(job.get("timeout-minutes"), int):
+    timeout = job.get("timeout-minutes")
+    # A shared unit-test matrix takes each row's `timeout`, which the changes job's table
+    # holds for every row (the service's timeout_minutes, 1 to 360 in the model).
+    from_row = timeout == ROW_TIMEOUT and "matrix" in (job.get("strategy") or {})
+    if not (isinstance(timeout, int) and not isinstance(timeout, bool)) and not from_row:
         problems.append(f"{name}: {where} has no timeout-minutes")
     perms = job.get("permissions") or {}
     if isinstance(perms, dict) and perms.get("id-token") == "write":
@@ -86,10 +95,31 @@ def _check_ignores(text: str, name: str) -> list[str]:
     return problems
 
 
+def _check_size(text: str, name: str) -> list[str]:
+    """A file over GitHub's limit, located: its size and its largest job, with the line
+    that job starts on."""
+    size = len(text.encode("utf-8"))
+    if size <= WORKFLOW_FILE_LIMIT:
+        return []
+    lines = text.splitlines(keepends=True)
+    jobs_at = next((i for i, line in enumerate(lines) if line.rstrip() == "jobs:"), len(lines))
+    starts = [(i, m.group(1)) for i, line in enumerate(lines[jobs_at:], start=jobs_at)
+              if (m := _JOB_KEY.match(line))]
+    largest = ""
+    if starts:
+        ends = [i for i, _ in starts[1:]] + [len(lines)]
+        job_size, start, job_id = max(
+            (sum(len(line.encode("utf-8")) for line in lines[start:end]), start, job_id)
+            for (start, job_id), end in zip(starts, ends, strict=True))
+        largest = f"; the largest job is `{job_id}` (line {start + 1}, {job_size:,} bytes)"
+    return [f"{name}:1: {size:,} bytes, over GitHub's workflow file limit of "
+            f"{WORKFLOW_FILE_LIMIT:,} bytes (GitHub would not run it){largest}"]
+
+
 def check_workflow(text: str, name: str) -> list[str]:
     """Every broken invariant in one generated workflow (empty: all hold)."""
     data = _load(text, name)
-    problems: list[str] = _check_ignores(text, name)
+    problems: list[str] = _check_size(text, name) + _check_ignores(text, name)
     if data.get("permissions") != {}:
         problems.append(f"{name}: top-level permissions must be {{}}")
     triggers = data.get("on") or {}

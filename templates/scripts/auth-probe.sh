@@ -3,4 +3,4 @@
 # HARDEN_CI_ROTATE_COMMAND, MAX_TOKEN_LIFETIME, PROBES (the enabled probe flags).
 set -euo pipefail
 # shellcheck disable=SC2086 # PROBES is a list of flags harden-ci wrote
-harden-ci gate auth-probe $PROBES --max-token-lifetime "$MAX_TOKEN_LIFETIME" --report auth-report.json
+"$RUNNER_TEMP/harden-ci/bin/harden-ci" gate auth-probe $PROBES --max-token-lifetime "$MAX_TOKEN_LIFETIME" --report auth-report.json

@@ -1,7 +1,8 @@
-# Undoes a failed rollout (harden-ci's canary-rollback.sh). Inputs through env: PROVIDER,
-# ROLLBACK_COMMAND, SHIFT_COMMAND, ROLLOUT, HARDEN_CI_FLAG, FLAG_COMMAND, FLAG_FILE.
+# Undoes a failed or cancelled rollout's traffic (harden-ci's canary-rollback.sh). Inputs
+# through env: PROVIDER, ROLLBACK_COMMAND, SHIFT_COMMAND, ROLLOUT. The flag ramp is undone
+# by its own step.
 set -euo pipefail
-echo "::error title=Canary rolled back::The canary broke a rollback rule or a step failed; rolling back."
+echo "::error title=Canary rolled back::The canary broke a rollback rule, a step failed or timed out, or the run was cancelled; rolling back."
 if [ "$PROVIDER" = "argo-rollouts" ]; then
   kubectl argo rollouts abort "$ROLLOUT"
 elif [ -n "$ROLLBACK_COMMAND" ]; then
@@ -9,15 +10,6 @@ elif [ -n "$ROLLBACK_COMMAND" ]; then
 else
   export HARDEN_CI_CANARY_WEIGHT=0
   eval "$SHIFT_COMMAND"
-fi
-if [ -n "$HARDEN_CI_FLAG" ]; then
-  export HARDEN_CI_FLAG_PERCENT=0
-  if [ -n "${FLAG_FILE:-}" ]; then
-    harden-ci gate flag-set --file "$FLAG_FILE" --flag "$HARDEN_CI_FLAG" --percent 0
-  fi
-  if [ -n "$FLAG_COMMAND" ]; then
-    eval "$FLAG_COMMAND"
-  fi
 fi
 {
   echo "## Canary rolled back"

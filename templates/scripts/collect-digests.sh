@@ -1,7 +1,9 @@
 # Gathers the digests the publish legs recorded (harden-ci's collect-digests.sh). Inputs
-# through env: SERVICES (the names, space-separated), REGISTRY (the image prefix), CHUNK
-# (rows per matrix). Every service must have exactly one well-formed digest: a missing leg
-# fails the release. Outputs: `digests`, a JSON map service -> digest; `images-1`,
+# through env: SERVICES (the names, space-separated), CHUNK (rows per matrix). Each leg
+# recorded its digest (SERVICE) and its image name (SERVICE.image: a service may name its
+# image). Every service must have exactly one well-formed digest: a missing leg
+# fails the release. Outputs: `digests`, a JSON map service -> digest; `names`, service ->
+# image name; `images-1`,
 # `images-2`, ...: the rows {service, image, digest} in matrix-sized chunks.
 set -euo pipefail
 folder="$RUNNER_TEMP/digests"
@@ -16,11 +18,17 @@ for service in $SERVICES; do
     echo "::error::the digest recorded for ${service} is malformed"
     exit 1
   fi
-  rows="$(jq -c --arg service "$service" --arg image "${REGISTRY}/${service}" --arg digest "$digest" \
+  image="$(tr -d '[:space:]' < "$folder/$service.image" 2>/dev/null || true)"
+  if [[ ! "$image" =~ ^[a-z0-9][a-z0-9._:/-]*$ ]]; then
+    echo "::error::no image name for ${service}"
+    exit 1
+  fi
+  rows="$(jq -c --arg service "$service" --arg image "$image" --arg digest "$digest" \
     '. + [{service: $service, image: $image, digest: $digest}]' <<< "$rows")"
-  echo "${REGISTRY}/${service}@${digest}" >> "$GITHUB_STEP_SUMMARY"
+  echo "${image}@${digest}" >> "$GITHUB_STEP_SUMMARY"
 done
 echo "digests=$(jq -c 'map({(.service): .digest}) | add // {}' <<< "$rows")" >> "$GITHUB_OUTPUT"
+echo "names=$(jq -c 'map({(.service): .image}) | add // {}' <<< "$rows")" >> "$GITHUB_OUTPUT"
 chunks="$(jq -c --argjson size "$CHUNK" '[range(0; length; $size) as $i | .[$i:$i + $size]]' <<< "$rows")"
 count="$(jq 'length' <<< "$chunks")"
 for ((index = 0; index < count; index++)); do

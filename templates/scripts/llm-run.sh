@@ -2,4 +2,4 @@
 # (harden-ci's llm-run.sh). Inputs through env: LLM_COMMAND, HARDEN_CI_SEED,
 # HARDEN_CI_LLM_OUTPUTS.
 set -euo pipefail
-harden-ci gate llm-run --seed "$HARDEN_CI_SEED" --out "$HARDEN_CI_LLM_OUTPUTS" -- bash -c "$LLM_COMMAND"
+"$RUNNER_TEMP/harden-ci/bin/harden-ci" gate llm-run --seed "$HARDEN_CI_SEED" --out "$HARDEN_CI_LLM_OUTPUTS" -- bash -c "$LLM_COMMAND"

@@ -6,4 +6,4 @@ args=()
 for script in $HARDEN_CI_SOAK_SCRIPTS; do
   args+=(--script "$script")
 done
-harden-ci gate soak-run "${args[@]}" --k6 "$(command -v k6)"
+"$RUNNER_TEMP/harden-ci/bin/harden-ci" gate soak-run "${args[@]}" --k6 "$(command -v k6)"

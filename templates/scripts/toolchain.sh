@@ -3,8 +3,14 @@
 set -euo pipefail
 case "$LANGUAGE" in
   rust)
-    rustup toolchain install "$TOOLCHAIN_VERSION" --profile minimal
-    rustup override set "$TOOLCHAIN_VERSION"
+    # Only an explicit version installs a toolchain. A rust-toolchain(.toml) file is read
+    # by rustup itself on the first cargo call; with neither, the runner's toolchain is
+    # used as it is (`rustup toolchain install stable` would need the network to update).
+    if [ -n "${TOOLCHAIN_VERSION}" ]; then
+      rustup toolchain install "$TOOLCHAIN_VERSION" --profile minimal
+      rustup override set "$TOOLCHAIN_VERSION"
+    fi
+    cargo --version
     ;;
   dotnet)
     if ! dotnet --list-sdks | grep -q "^${TOOLCHAIN_VERSION}"; then

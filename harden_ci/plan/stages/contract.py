@@ -1,38 +1,48 @@
-"""Contract tests of every service with an OpenAPI document: Spectral lint, a breaking-change
-diff against the base branch (oasdiff) that fails unless `info.version` got a major bump,
-and, against a running preview, Schemathesis fuzzing."""
+"""Contract tests of every service with an OpenAPI document.
+
+The static checks gate merging: `contract-lint`, in the CI workflow (pull requests, forks'
+included, the merge queue and pushes, and so under `All required checks`), lints each
+document with Spectral and compares it with the base commit's version (oasdiff), failing on
+a breaking change unless `info.version` got a major bump. They need no secret and no
+environment. Fuzzing (Schemathesis) needs a running preview, so it stays in the preview
+workflow's `contract` job."""
 
 from __future__ import annotations
 
 from harden_ci.model.services import Service
 from harden_ci.plan.context import PlanContext, load_script
 from harden_ci.plan.model import Job, Step, read
-from harden_ci.plan.steps import action_step, checkout, pip_install_step
-from harden_ci.plan.tools import pip_requirement, version
+from harden_ci.plan.steps import action_step, checkout, npm_install_step, pip_install_step
+from harden_ci.plan.tools import NPM_TOOLSETS, PIP_TOOLSETS
 
-CONTROL = "API contracts: lint, no unannounced breaking change, fuzzed against a preview"
+CONTROL_LINT = "API contracts: lint, no unannounced breaking change against the base commit"
+CONTROL_FUZZ = "API contracts: fuzzed against a preview"
+LINT_JOB_ID = "contract-lint"
 JOB_ID = "contract"
+# The base a pull request or a merge group is compared with; empty on a push, where the
+# comparison is skipped (the pull request or merge group that landed it was compared).
+BASE_SHA = "${{ github.event.pull_request.base.sha || github.event.merge_group.base_sha }}"
 
 
 def services_with_openapi(ctx: PlanContext) -> list[tuple[str, Service]]:
     return [(name, s) for name, s in ctx.spec.services.items() if s.openapi]
 
 
-def _service_steps(ctx: PlanContext, name: str, service: Service, base_url: str | None) -> list[Step]:
+def _lint_steps(ctx: PlanContext, name: str, service: Service) -> list[Step]:
     assert service.openapi is not None
     contract = ctx.spec.tests.contract if ctx.spec.tests else None
     assert contract is not None
     base_file = f"openapi-base-{name}.yaml"
-    steps = [
+    return [
         Step(name=f"Lint the {name} API (Spectral)", run=load_script("spectral-lint.sh"),
              env={"OPENAPI_FILE": service.openapi,
-                  "SPECTRAL_CLI": f"@stoplight/spectral-cli@{version('spectral-cli')}"}),
-        Step(name=f"Compare the {name} API with the base branch", id=f"base-{name}",
+                  "SPECTRAL_RULESET": contract.ruleset or ""}),
+        Step(name=f"Read the {name} API at the base commit", id=f"base-{name}",
              run=load_script("openapi-base.sh"),
              env={"OPENAPI_FILE": service.openapi, "BASE_FILE": base_file,
-                  "BASE_SHA": "${{ github.event.pull_request.base.sha || "
-                              "github.event.merge_group.base_sha || github.event.before }}",
-                  "BREAKING_CHANGES": contract.breaking_changes}),
+                  "BASE_SHA": BASE_SHA, "BREAKING_CHANGES": contract.breaking_changes}),
+        # A docker action: pinned by commit, its Dockerfile builds on the oasdiff image
+        # by tag (see the pin's note); the runner gets both specs as files.
         action_step(ctx, f"Breaking changes in the {name} API (oasdiff)",
                     "oasdiff/oasdiff-action/breaking", {
                         "base": base_file, "revision": service.openapi,
@@ -41,25 +51,41 @@ def _service_steps(ctx: PlanContext, name: str, service: Service, base_url: str 
                         "review": False, "github-token": ""},
                     if_=f"${{{{ steps.base-{name}.outputs.has_base == 'true' }}}}"),
     ]
-    if contract.fuzz and base_url:
-        steps.append(Step(name=f"Fuzz the {name} API (Schemathesis)",
-                          run=load_script("schemathesis.sh"),
-                          env={"OPENAPI_FILE": service.openapi, "HARDEN_CI_URL": base_url}))
-    return steps
 
 
-def contract_job(ctx: PlanContext, *, base_url: str | None = None,
-                 needs: list[str] | None = None, environment: str | None = None) -> Job | None:
-    """The contract job; with `base_url` (a running preview) it also fuzzes the API."""
+def lint_job(ctx: PlanContext) -> Job | None:
+    """Spectral and oasdiff for every OpenAPI document, in the CI workflow."""
     tests = ctx.spec.tests
     if tests is None or tests.contract is None:
         return None
-    steps: list[Step] = [checkout(ctx, full_history=True)]
-    if tests.contract.fuzz and base_url:
-        steps.append(pip_install_step("Install Schemathesis", pip_requirement("schemathesis")))
+    steps: list[Step] = [checkout(ctx, full_history=True),
+                         npm_install_step("Install spectral-cli by hash (npm lockfile)",
+                                          NPM_TOOLSETS["spectral"])]
     for name, service in services_with_openapi(ctx):
-        steps += _service_steps(ctx, name, service, base_url)
-    return Job(id=JOB_ID, name="API contracts", runs_on=ctx.runner, timeout_minutes=20,
-               needs=needs or [], environment=environment,
+        steps += _lint_steps(ctx, name, service)
+    # ctx.runner: a fork's pull request gets a GitHub-hosted label (forks.py).
+    return Job(id=LINT_JOB_ID, name="API contracts: lint and breaking changes",
+               runs_on=ctx.runner, timeout_minutes=20,
                permissions={"contents": read("read both versions of the API documents")},
-               steps=steps, control=CONTROL)
+               steps=steps, control=CONTROL_LINT)
+
+
+def contract_job(ctx: PlanContext, *, base_url: str | None,
+                 needs: list[str] | None = None) -> Job | None:
+    """Schemathesis against the running preview at `base_url`, when `tests.contract.fuzz`
+    (a preview without a URL has nothing to fuzz)."""
+    tests = ctx.spec.tests
+    if tests is None or tests.contract is None or not tests.contract.fuzz or not base_url:
+        return None
+    steps: list[Step] = [checkout(ctx),
+                         pip_install_step("Install Schemathesis by hash",
+                                          PIP_TOOLSETS["schemathesis"])]
+    for name, service in services_with_openapi(ctx):
+        assert service.openapi is not None
+        steps.append(Step(name=f"Fuzz the {name} API (Schemathesis)",
+                          run=load_script("schemathesis.sh"),
+                          env={"OPENAPI_FILE": service.openapi, "HARDEN_CI_URL": base_url}))
+    return Job(id=JOB_ID, name="API contracts: fuzzing", runs_on=ctx.runner, timeout_minutes=20,
+               needs=needs or [],
+               permissions={"contents": read("read the API documents")},
+               steps=steps, control=CONTROL_FUZZ)

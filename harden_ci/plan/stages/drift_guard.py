@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from harden_ci.plan.context import PlanContext, load_script
 from harden_ci.plan.model import Job, Step, read
-from harden_ci.plan.steps import action_step, checkout
+from harden_ci.plan.steps import action_step, checkout, install_harden_ci
 
 CONTROL = "Generated workflows match the reviewed spec (drift guard)"
 JOB_ID = "drift-guard"
@@ -17,9 +17,9 @@ def build(ctx: PlanContext) -> list[Job]:
         checkout(ctx),
         action_step(ctx, "Set up Python", "actions/setup-python",
                     {"python-version": PYTHON_VERSION}),
+        install_harden_ci(ctx),
         Step(name="Check the workflows against the spec", run=load_script("drift-guard.sh"),
-             env={"HARDEN_CI_PACKAGE": ctx.harden_ci_package,
-                  "HARDEN_CI_SPEC": ctx.spec_file}),
+             env={"HARDEN_CI_SPEC": ctx.spec_file}),
     ]
     return [Job(id=JOB_ID, name="Drift guard", runs_on=ctx.runner, timeout_minutes=10,
                 permissions={"contents": read("check out the spec and workflows")},

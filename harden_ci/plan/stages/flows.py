@@ -1,12 +1,19 @@
 """The ordered flows whose jobs depend on each other: the per-pull-request preview
-(deploy → contracts → e2e, teardown on close) and the default-branch delivery chain
+(deploy → contract fuzzing → e2e, teardown on close) and the default-branch delivery chain
 (publish → deploy each environment → auth probes → soak → canary)."""
 
 from __future__ import annotations
 
 from harden_ci.plan.context import PlanContext
 from harden_ci.plan.model import Job, read
-from harden_ci.plan.stages import contract, delivery, environments, publish, verification
+from harden_ci.plan.stages import (
+    contract,
+    delivery,
+    environments,
+    publish,
+    verification,
+    verify_deploy,
+)
 from harden_ci.plan.steps import checkout, environment_url
 
 
@@ -51,6 +58,8 @@ def delivery_chain(ctx: PlanContext) -> list[Job]:
     for name, env in environments.long_lived(ctx):
         deploy = environments.deploy_job(ctx, name, env, needs=with_images(previous),
                                          extra_env=digests)
+        if images:
+            verify_deploy.guard(ctx, deploy)
         jobs.append(deploy)
         previous = [deploy.id]
         if tests and tests.e2e and tests.e2e.environment == name:
@@ -70,15 +79,15 @@ def delivery_chain(ctx: PlanContext) -> list[Job]:
                 previous = [soak.id]
     canary = delivery.canary_job(ctx, needs=with_images(previous), extra_env=digests)
     if canary is not None:
+        if images:
+            verify_deploy.guard(ctx, canary)
         jobs.append(canary)
     return jobs
 
 
 def ci_contract(ctx: PlanContext) -> list[Job]:
-    """Without a preview to fuzz, the static contract checks run with the PR checks."""
-    if environments.preview_environment(ctx) is not None:
-        return []
-    job = contract.contract_job(ctx)
+    """The static contract checks gate merging: they run with the CI checks, preview or not."""
+    job = contract.lint_job(ctx)
     return [job] if job is not None else []
 
 

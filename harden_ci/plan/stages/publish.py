@@ -1,14 +1,15 @@
-"""Publishing on the default branch: push each image, then carry on by digest only —
-scan, SBOM, cosign keyless signature, provenance and SBOM attestations, optional SLSA 3.
+"""Publishing on the default branch: build and push each image, then carry on by digest
+only — scan, SBOMs, optional SLSA 3. Signing and attesting happen in the signing stage
+(plan/stages/signing.py), in jobs that run none of the repository's code.
 
 One matrix job publishes every image (one per runner class, 256 images at most each), so
 the workflow grows by one line per image, not by a job: a monorepo with hundreds of images
 stays far below GitHub's workflow size limits. Matrix legs cannot each set a job output,
-so every leg uploads its digest and `image-digests` gathers them into one JSON map, which
-later jobs index by service name.
+so every leg uploads its digest (and its SBOMs' sha256) and `image-digests` gathers the
+digests into one JSON map, which later jobs index by service name.
 
-These jobs hold the only write permissions harden-ci ever grants, and use no cache: a
-poisoned cache must never reach a signed artifact.
+The build jobs hold `packages: write` (to push) and nothing else that writes, and use no
+cache: a poisoned cache must never reach a signed artifact.
 """
 
 from __future__ import annotations
@@ -16,28 +17,40 @@ from __future__ import annotations
 from typing import TypeVar
 
 from harden_ci.model.services import Service
+from harden_ci.plan import docker, managers
 from harden_ci.plan.context import PlanContext, load_script
 from harden_ci.plan.model import Grant, Job, Matrix, Scalar, Step, read, write
 from harden_ci.plan.stages.changes import MATRIX_LIMIT, chunk_count
-from harden_ci.plan.stages.images import build_context, scan_step
-from harden_ci.plan.steps import action_step, checkout, runs_on, upload_artifact
-from harden_ci.plan.tools import pip_requirement, version
+from harden_ci.plan.stages.images import scan_step
+from harden_ci.plan.steps import (
+    action_step,
+    checkout,
+    runs_on,
+    setup_uv,
+    tool_lock_in_repo,
+    upload_artifact,
+)
+from harden_ci.plan.tools import PIP_TOOLSETS
 
 T = TypeVar("T")
 CONTROL = "Images are pushed by digest, signed, and attested (SBOM, provenance)"
 DIGEST = "${{ steps.build.outputs.digest }}"
+IMAGE_SBOM = "sbom-${{ matrix.service }}.cdx.json"
+PYTHON_SBOM = "sbom-${{ matrix.service }}-python.cdx.json"
+SBOM_ARTIFACT = "sbom-${{ matrix.service }}"
+DIGEST_ARTIFACT = "digest-${{ matrix.service }}"
 
 
 def image_name(ctx: PlanContext, name: str) -> str:
     assert ctx.spec.project.registry is not None
-    return f"{ctx.spec.project.registry}/{name}"
+    return f"{ctx.spec.project.registry}/{docker.image_name(ctx.spec.services[name], name)}"
 
 
 def uses_ghcr(ctx: PlanContext) -> bool:
     return (ctx.spec.project.registry or "").startswith("ghcr.io/")
 
 
-def _login(ctx: PlanContext) -> Step:
+def login(ctx: PlanContext) -> Step:
     registry = (ctx.spec.project.registry or "").split("/")[0]
     if uses_ghcr(ctx):
         creds = {"username": "${{ github.actor }}", "password": "${{ secrets.GITHUB_TOKEN }}"}
@@ -57,106 +70,119 @@ DIGESTS_OUTPUT = f"${{{{ needs.{DIGESTS_JOB_ID}.outputs.digests }}}}"
 def _python_sbom(ctx: PlanContext) -> list[Step]:
     """CycloneDX of the service's Python environment (no cache: this job publishes)."""
     is_python = "${{ matrix.python }}"
+    managers_used = {s.manager_name for s in ctx.spec.services.values()
+                     if s.dockerfile and s.language == "python"}
+    steps = [action_step(ctx, "Set up Python", "actions/setup-python",
+                         {"python-version": M % "python_version"}, if_=is_python)]
+    # The package manager the service's install needs: uv from the pinned action (no
+    # cache: this job publishes), poetry and pdm at exact, hash-checked versions.
+    if managers_used & {"poetry", "pdm"}:
+        steps.append(managers.install_manager_step(
+            M % "manager", if_="${{ matrix.manager == 'poetry' || matrix.manager == 'pdm' }}"))
+    if "uv" in managers_used:
+        steps.append(setup_uv(ctx, "", if_="${{ matrix.manager == 'uv' }}", cache=False))
     return [
-        action_step(ctx, "Set up Python", "actions/setup-python",
-                    {"python-version": M % "python_version"}, if_=is_python),
+        *steps,
         Step(name="SBOM of the Python environment (cyclonedx-py)",
              run=load_script("python-sbom.sh"), working_directory=M % "path", if_=is_python,
-             env={"INSTALL_COMMAND": M % "install",
-                  "CYCLONEDX_BOM": pip_requirement("cyclonedx-bom"),
-                  "SBOM_FILE": "sbom-${{ matrix.service }}-python.cdx.json"}),
+             env={"INSTALL_COMMAND": M % "install", "PACKAGE_MANAGER": M % "manager",
+                  "INSTALL_DIR": M % "install_dir",
+                  "CYCLONEDX_LOCK": tool_lock_in_repo(PIP_TOOLSETS["cyclonedx"]),
+                  "SBOM_FILE": PYTHON_SBOM}),
     ]
 
 
 def _entry(ctx: PlanContext, name: str, service: Service) -> dict[str, Scalar]:
-    """One image's row of the publish matrix."""
+    """One image's row of the publish matrix, every setting present (see _trimmed)."""
     assert service.dockerfile is not None
-    return {"service": name, "image": image_name(ctx, name), "context": build_context(service),
-            "dockerfile": service.dockerfile, "path": service.path,
-            "python": service.language == "python",
-            "python_version": (service.toolchain_version or "") if service.language == "python"
-            else "",
-            "install": service.install_command or "true"}
+    python = service.language == "python"
+    row: dict[str, Scalar] = {
+        "service": name, "image": image_name(ctx, name), **docker.settings(service),
+        "dockerfile": service.dockerfile, "path": service.path, "python": python,
+        "manager": (service.manager_name or "") if python else "",
+        # where the install runs, when that is not the service's folder (a workspace root)
+        "install_dir": service.install_dir if python and service.install_dir != service.path
+        else "",
+        "python_version": (service.toolchain_version or "") if python else "",
+        "install": service.install_command or "true"}
+    return row
 
 
-def _job(ctx: PlanContext, job_id: str, labels: list[str], entries: list[dict[str, Scalar]]) -> Job:
+def _trimmed(entries: list[dict[str, Scalar]]) -> list[dict[str, Scalar]]:
+    """Rows after the first leave their empty settings out (a missing matrix key reads as
+    '' in an expression, as an empty one does), so a thousand images stay under GitHub's
+    workflow size limit; the first row keeps every key, which is how actionlint learns the
+    matrix's properties."""
+    return [entries[0], *({k: v for k, v in row.items() if v not in ("", False)}
+                          for row in entries[1:])] if entries else []
+
+
+def _job(ctx: PlanContext, job_id: str, labels: list[str], entries: list[dict[str, Scalar]],
+         build_secrets: tuple[str, ...] = ()) -> Job:
+    """`build_secrets`: the build secrets every leg of this job names (jobs are grouped by
+    them, so no leg's environment holds another service's secrets)."""
     chain = ctx.spec.supply_chain
     image = M % "image"
-    any_python = any(entry["python"] for entry in entries)
+    any_python = any(entry.get("python") for entry in entries)
+    secret_with, secret_env = docker.secret_inputs(build_secrets)
     permissions: dict[str, Grant] = {"contents": read("read the build context")}
     if uses_ghcr(ctx):
         permissions["packages"] = write("push the image to GitHub Packages")
+    # No id-token or attestations here: this job runs the repository's code (the build, the
+    # Python install for its SBOM), so signing happens in the signing job, which runs none.
     build_with: dict[str, Scalar] = {
-        "context": M % "context", "file": M % "dockerfile", "push": True,
+        **docker.build_inputs(lambda key: M % key), **secret_with,
+        "file": M % "dockerfile", "push": True,
         "tags": f"{image}:${{{{ github.sha }}}}", "provenance": False, "no-cache": True,
     }
     steps: list[Step] = [
         checkout(ctx),
+        *([action_step(ctx, "Set up QEMU (multi-arch)", "docker/setup-qemu-action",
+                       {"cache-image": False}, if_="${{ matrix.platforms != '' }}")]
+          if any(entry.get("platforms") for entry in entries) else []),
         action_step(ctx, "Set up Docker Buildx", "docker/setup-buildx-action",
                     {"cache-binary": False}),
-        _login(ctx),
+        login(ctx),
         action_step(ctx, "Build and push the image", "docker/build-push-action", build_with,
-                    id="build"),
+                    id="build", **({"env": secret_env} if secret_env else {})),
         # Matrix legs have no outputs of their own: each records its digest as an artifact
         # and the image-digests job gathers them into one map.
         Step(name="Record the image digest", run=load_script("record-digest.sh"),
-             env={"SERVICE": M % "service", "DIGEST": DIGEST}),
-        action_step(ctx, "Upload the image digest", "actions/upload-artifact", {
-            "name": "digest-${{ matrix.service }}",
-            "path": "${{ runner.temp }}/digests/${{ matrix.service }}",
-            "if-no-files-found": "error", "retention-days": 1}),
+             env={"SERVICE": M % "service", "IMAGE": image, "DIGEST": DIGEST}),
     ]
     by_digest = f"{image}@{DIGEST}"
     vulns = ctx.spec.gates.vulnerabilities if ctx.spec.gates else None
     if vulns is not None:
         steps.append(scan_step(ctx, vulns, by_digest))
-    sbom_files: list[str] = []
+    recorded = ["${{ runner.temp }}/digests/${{ matrix.service }}",
+                "${{ runner.temp }}/digests/${{ matrix.service }}.image"]
     if chain is not None and chain.sbom == "cyclonedx":
-        sbom_file = "sbom-${{ matrix.service }}.cdx.json"
-        sbom_files.append(sbom_file)
         steps.append(action_step(ctx, "SBOM of the image (syft)", "anchore/sbom-action", {
-            "image": by_digest, "format": "cyclonedx-json", "output-file": sbom_file,
+            "image": by_digest, "format": "cyclonedx-json", "output-file": IMAGE_SBOM,
             "upload-artifact": False}))
         if any_python:
             steps += _python_sbom(ctx)
-        steps.append(upload_artifact(ctx, "sbom-${{ matrix.service }}",
-                                     "sbom-${{ matrix.service }}*.cdx.json", always=False))
-    if chain is not None and chain.sign == "keyless":
-        permissions["id-token"] = write("sign the image with cosign keyless (OIDC)")
-        steps.append(action_step(ctx, "Install cosign", "sigstore/cosign-installer",
-                                 {"cosign-release": version("cosign")}))
-        steps.append(Step(name="Sign the image digest (keyless)", run=load_script("cosign-sign.sh"),
-                          env={"IMAGE": image, "DIGEST": DIGEST}))
-    if chain is not None and (chain.provenance or sbom_files):
-        signing = "the image (cosign keyless) and " if chain.sign == "keyless" else ""
-        permissions["id-token"] = write(f"sign {signing}attestations with the workflow's OIDC "
-                                        "identity")
-        permissions["attestations"] = write("store provenance and SBOM attestations")
-    if chain is not None and chain.provenance:
-        steps.append(action_step(ctx, "Attest build provenance", "actions/attest-build-provenance",
-                                 {"subject-name": image, "subject-digest": DIGEST,
-                                  "push-to-registry": True}))
-    if sbom_files:
-        steps.append(action_step(ctx, "Attest the image SBOM", "actions/attest-sbom",
-                                 {"subject-name": image, "subject-digest": DIGEST,
-                                  "sbom-path": sbom_files[0], "push-to-registry": True}))
-        if any_python:
-            steps.append(action_step(
-                ctx, "Attest the Python environment SBOM", "actions/attest-sbom",
-                {"subject-name": image, "subject-digest": DIGEST,
-                 "sbom-path": "sbom-${{ matrix.service }}-python.cdx.json",
-                 "push-to-registry": True}, if_="${{ matrix.python }}"))
+        # The signing job checks the SBOMs it attests against these hashes.
+        steps.append(Step(name="Record the SBOM hashes", run=load_script("record-sbom-sums.sh"),
+                          env={"SERVICE": M % "service"}))
+        recorded.append("${{ runner.temp }}/digests/${{ matrix.service }}.sbom.sha256")
+        steps.append(upload_artifact(ctx, SBOM_ARTIFACT, "sbom-${{ matrix.service }}*.cdx.json",
+                                     always=False))
+    steps.append(action_step(ctx, "Upload the image digest", "actions/upload-artifact", {
+        "name": DIGEST_ARTIFACT, "path": "\n".join(recorded),
+        "if-no-files-found": "error", "retention-days": 1}))
     return Job(id=job_id, name="Publish (${{ matrix.service }})",
                runs_on=runs_on(labels), timeout_minutes=45,
                permissions=permissions, steps=steps,
-               matrix=Matrix(include=entries), control=CONTROL)
+               matrix=Matrix(include=_trimmed(entries)), control=CONTROL)
 
 
 def _digests_job(ctx: PlanContext, needs: list[str], services: list[str]) -> Job:
     """The legs' digests, checked complete: a map service -> digest, and the same rows in
     matrix-sized chunks for the SLSA jobs."""
     chunks = chunk_count(services)
-    outputs = {"digests": "${{ steps.collect.outputs.digests }}"}
+    outputs = {"digests": "${{ steps.collect.outputs.digests }}",
+               "names": "${{ steps.collect.outputs.names }}"}
     outputs |= {f"images-{i}": f"${{{{ steps.collect.outputs.images-{i} }}}}"
                 for i in range(1, chunks + 1)}
     return Job(
@@ -168,7 +194,6 @@ def _digests_job(ctx: PlanContext, needs: list[str], services: list[str]) -> Job
             Step(name="Collect the image digests", id="collect",
                  run=load_script("collect-digests.sh"),
                  env={"SERVICES": " ".join(services),
-                      "REGISTRY": ctx.spec.project.registry or "",
                       "CHUNK": str(MATRIX_LIMIT)}),
         ],
         outputs=outputs, control=CONTROL)
@@ -222,15 +247,16 @@ def build(ctx: PlanContext) -> list[Job]:
     names = published(ctx)
     if not names:
         return []
-    groups: dict[tuple[str, ...], list[dict[str, Scalar]]] = {}
+    groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[dict[str, Scalar]]] = {}
     for name in names:
         service = ctx.spec.services[name]
-        labels = tuple(service.runner_labels(ctx.spec.project))
-        groups.setdefault(labels, []).append(_entry(ctx, name, service))
-    parts = [(list(labels), chunk) for labels, entries in groups.items()
-             for chunk in _chunks(entries)]
+        key = (tuple(service.runner_labels(ctx.spec.project)), docker.secrets(service))
+        groups.setdefault(key, []).append(_entry(ctx, name, service))
+    parts = [(list(labels), build_secrets, chunk)
+             for (labels, build_secrets), entries in groups.items() for chunk in _chunks(entries)]
     ids = ["publish"] if len(parts) == 1 else [f"publish-{i}" for i in range(1, len(parts) + 1)]
-    jobs = [_job(ctx, job_id, labels, entries) for job_id, (labels, entries) in zip(ids, parts, strict=True)]
+    jobs = [_job(ctx, job_id, labels, entries, build_secrets)
+            for job_id, (labels, build_secrets, entries) in zip(ids, parts, strict=True)]
     jobs.append(_digests_job(ctx, ids, names))
     if ctx.spec.supply_chain is not None and ctx.spec.supply_chain.slsa:
         count = chunk_count(names)

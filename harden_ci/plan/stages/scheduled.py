@@ -6,6 +6,7 @@ from __future__ import annotations
 from harden_ci.model.delivery import Schedule
 from harden_ci.plan.context import PlanContext, load_script
 from harden_ci.plan.model import Job, Step, read
+from harden_ci.plan.stages.delivery import metrics_env
 from harden_ci.plan.stages.environments import deploy_env, preview_environment
 from harden_ci.plan.steps import checkout, install_harden_ci, run_command, secret_env
 
@@ -42,16 +43,16 @@ def _reanalysis(ctx: PlanContext) -> Job | None:
     canary = ctx.spec.delivery.canary if ctx.spec.delivery else None
     if canary is None or canary.metrics is None:
         return None
-    env = {"HARDEN_CI_PROMETHEUS_URL": canary.metrics.prometheus,
-           "HARDEN_CI_CANARY_ROLLBACK_ON": canary.rollback_on.model_dump_json(),
+    # The live version's own series (a finished rollout leaves nothing on the canary track),
+    # over the last hour, against the absolute budgets.
+    env = {**metrics_env(canary.metrics, "1h"), "HARDEN_CI_CANARY_LIVE": "true",
+           "HARDEN_CI_CANARY_ROLLBACK_ON": canary.rollback_on.model_dump_json(exclude_none=True),
            "BAKE": "0s", "REPORT": "live-analysis.json"}
-    if canary.metrics.selector:
-        env["HARDEN_CI_CANARY_SELECTOR"] = canary.metrics.selector
     return Job(id="reanalyse-live", name="Nightly analysis of the live version",
                runs_on=ctx.runner, timeout_minutes=15, if_=_when(REANALYSIS_CRON),
-               permissions={},
-               steps=[install_harden_ci(ctx),
-                      Step(name="Analyse the live version against the rollback rules",
+               permissions={"contents": read("check out harden-ci's hashed lock")},
+               steps=[checkout(ctx), install_harden_ci(ctx),
+                      Step(name="Analyse the live version against the budgets",
                            run=load_script("canary-analyze.sh"), env=env)],
                control="The live version is re-checked nightly against the rollback rules")
 

@@ -6,8 +6,13 @@ from __future__ import annotations
 from harden_ci.model.gates import SchemaDrift
 from harden_ci.model.services import Service as SpecService
 from harden_ci.plan.context import PlanContext, load_script
-from harden_ci.plan.model import Job, Service, Step, read
-from harden_ci.plan.steps import action_step, cache_inputs, checkout, runs_on, setup_toolchain
+from harden_ci.plan.model import Job, Service, Step, health_options, read
+from harden_ci.plan.steps import (
+    checkout,
+    go_tool_from_source,
+    runs_on,
+    setup_toolchain,
+)
 from harden_ci.plan.tools import ATLAS_COMMIT, version
 
 CONTROL = "Schema drift between models and migrations blocks the change"
@@ -54,8 +59,7 @@ def build(ctx: PlanContext) -> list[Job]:
         port, db_env, url, health = _DATABASES[drift.database]
         services[drift.database] = Service(
             image=drift.database_image, env=db_env, ports=[f"{port}:{port}"],
-            options=f'--health-cmd "{health}" --health-interval 5s --health-timeout 5s '
-                    "--health-retries 20",
+            options=health_options(health),
         )
         env["DATABASE_URL"] = url
     steps: list[Step] = [checkout(ctx)]
@@ -67,15 +71,17 @@ def build(ctx: PlanContext) -> list[Job]:
         steps.append(_atlas_check(drift, service, env))
     else:
         steps += setup_toolchain(ctx, service)
-        if service.install_command:
-            steps.append(Step(name="Install dependencies", run=service.install_command,
-                              working_directory=service.path))
+        install = drift.install or service.install_command
+        if install:
+            steps.append(Step(name="Install dependencies", run=load_script("run-command.sh"),
+                              env={"COMMAND": install}, working_directory=service.install_dir))
         steps.append(Step(name="Check models against migrations",
                           run=load_script("schema-check.sh"),
                           env={"SCHEMA_CHECK": drift.command or PRESETS[drift.preset], **env},
                           working_directory=service.path))
     return [Job(id=JOB_ID, name=f"Schema drift ({drift.service})",
-                runs_on=runs_on(service.runner_labels(ctx.spec.project)), timeout_minutes=20,
+                runs_on=runs_on(service.runner_labels(ctx.spec.project)),
+                timeout_minutes=20,
                 permissions={"contents": read("check out models and migrations")},
                 services=services, steps=steps, control=CONTROL)]
 
@@ -91,21 +97,10 @@ def install_atlas(ctx: PlanContext) -> list[Step]:
     fixes every dependency by hash, and the result is the Apache-2.0 community edition
     (`migrate diff`, `migrate validate`, HCL and SQL schemas; no ORM `external_schema`
     loaders)."""
-    module = f"{ATLAS_SOURCE}/cmd/atlas"
-    return [
-        action_step(ctx, f"Check out Atlas {version('atlas')} source", "actions/checkout", {
-            "repository": "ariga/atlas", "ref": ATLAS_COMMIT, "path": ATLAS_SOURCE,
-            "persist-credentials": False}),
-        # The Go the Atlas module asks for in its go.mod, with the module cache keyed on
-        # its go.sum (nothing in this job publishes, so a cache cannot poison a release;
-        # with a release-named default branch there is no cache at all).
-        action_step(ctx, "Set up Go for Atlas", "actions/setup-go", {
-            "go-version-file": f"{module}/go.mod",
-            **cache_inputs(ctx, "go", f"{module}/go.sum")}),
-        Step(name="Build Atlas", run=load_script("atlas-build.sh"),
-             env={"ATLAS_VERSION": version("atlas"), "GOTOOLCHAIN": "local"},
-             working_directory=module),
-    ]
+    return go_tool_from_source(ctx, label="Atlas", tool="atlas",
+                               version_text=f"{version('atlas')} (community edition)",
+                               repository="ariga/atlas", commit=ATLAS_COMMIT, source=ATLAS_SOURCE,
+                               module=f"{ATLAS_SOURCE}/cmd/atlas", package=".")
 
 
 def atlas_paths(drift: SchemaDrift, service: SpecService) -> tuple[str, str]:

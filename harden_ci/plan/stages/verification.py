@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from harden_ci.model.verification import LlmJudge
 from harden_ci.plan.context import PlanContext, load_script
 from harden_ci.plan.model import Job, Step, read
 from harden_ci.plan.stages.environments import deploy_env
@@ -50,14 +51,21 @@ def llm_job(ctx: PlanContext) -> Job | None:
         score_env["HARDEN_CI_LLM_SCHEMA"] = llm.schema_
     if llm.baseline:
         score_env["BASELINE"] = llm.baseline
-    steps: list[Step] = [checkout(ctx), *setup_toolchain(ctx, service)]
+    if llm.samples > 1:
+        score_env["HARDEN_CI_LLM_SAMPLES"] = str(llm.samples)
+    if llm.allow_no_token_baseline:
+        score_env["ALLOW_NO_TOKEN_BASELINE"] = "true"
+    if llm.judge:
+        score_env.update(judge_env(llm.judge))
+    # harden-ci goes in before any repository code runs, so that code cannot touch its venv.
+    steps: list[Step] = [checkout(ctx), install_harden_ci(ctx), *setup_toolchain(ctx, service)]
     if service.install_command:
         steps.append(run_command("Install dependencies", service.install_command,
-                                 working_directory=service.path))
+                                 working_directory=service.install_dir))
     steps += [
-        install_harden_ci(ctx),
         Step(name="Run the evals with a fixed seed", run=load_script("llm-run.sh"),
              env={"LLM_COMMAND": llm.command, "HARDEN_CI_SEED": str(llm.seed),
+                  "HARDEN_CI_SAMPLES": str(llm.samples),
                   "HARDEN_CI_LLM_OUTPUTS": outputs, **secret_env(llm.secrets)}),
         Step(name="Score the outputs (schema, gold, tolerance, tokens)",
              run=load_script("llm-score.sh"), env=score_env),
@@ -84,14 +92,32 @@ def auth_job(ctx: PlanContext, needs: list[str]) -> Job | None:
         "MAX_TOKEN_LIFETIME": str(auth.max_token_lifetime),
         "PROBES": " ".join(flag for flag, on in (
             ("--key-rotation", auth.key_rotation), ("--token-replay", auth.token_replay),
-            ("--tenant-isolation", auth.tenant_isolation)) if on),
+            ("--tenant-isolation", auth.tenant_isolation),
+            ("--forged-tokens", auth.forged_tokens)) if on),
     }
     if auth.rotate_command:
         probe_env["HARDEN_CI_ROTATE_COMMAND"] = _argv(auth.rotate_command)
+    if auth.rotation_grace is not None:
+        probe_env["HARDEN_CI_AUTH_ROTATION_GRACE"] = str(auth.rotation_grace)
     if auth.revoked_token_command:
         probe_env["HARDEN_CI_REVOKED_TOKEN_COMMAND"] = _argv(auth.revoked_token_command)
-    if auth.tenant_b_path:
-        probe_env["HARDEN_CI_AUTH_TENANT_B_PATH"] = auth.tenant_b_path
+    for variable, value in (("HARDEN_CI_AUTH_TENANT_A_PATH", auth.tenant_a_path),
+                            ("HARDEN_CI_AUTH_TENANT_B_PATH", auth.tenant_b_path),
+                            ("HARDEN_CI_AUTH_TENANT_B_QUERY", auth.tenant_b_query),
+                            ("HARDEN_CI_AUTH_TENANT_B_HEADER", auth.tenant_b_header)):
+        if value:
+            probe_env[variable] = value
+    for variable, command in (("HARDEN_CI_TENANT_B_TOKEN_COMMAND", auth.tenant_b_token_command),
+                              ("HARDEN_CI_WRONG_AUDIENCE_TOKEN_COMMAND", auth.wrong_audience_token_command),
+                              ("HARDEN_CI_WRONG_ISSUER_TOKEN_COMMAND", auth.wrong_issuer_token_command),
+                              ("HARDEN_CI_EXPIRED_TOKEN_COMMAND", auth.expired_token_command),
+                              ("HARDEN_CI_REFRESH_TOKEN_COMMAND", auth.refresh_token_command)):
+        if command:
+            probe_env[variable] = _argv(command)
+    if auth.client_id:
+        probe_env["HARDEN_CI_AUTH_CLIENT_ID"] = auth.client_id
+    if auth.client_secret:
+        probe_env["HARDEN_CI_AUTH_CLIENT_SECRET"] = f"${{{{ secrets.{auth.client_secret} }}}}"
     return Job(
         id=AUTH_JOB, name=f"Auth probes ({auth.environment})", runs_on=ctx.runner,
         timeout_minutes=20, needs=needs, environment=auth.environment,
@@ -102,6 +128,13 @@ def auth_job(ctx: PlanContext, needs: list[str]) -> Job | None:
                upload_artifact(ctx, "auth-report", "auth-report.json")],
         control="Auth holds in staging: key rotation, token replay, lifetime, tenant isolation",
     )
+
+
+def judge_env(judge: LlmJudge) -> dict[str, str]:
+    """The judge command, seed and pinned prompt, as the LLM gates read them."""
+    return {"HARDEN_CI_JUDGE_COMMAND": _argv(judge.command),
+            "HARDEN_CI_JUDGE_SEED": str(judge.seed), "HARDEN_CI_JUDGE_PROMPT": judge.prompt,
+            "HARDEN_CI_JUDGE_PROMPT_SHA256": judge.prompt_sha256}
 
 
 def _argv(command: str) -> str:
