@@ -5,6 +5,7 @@ the real actions and their services do (keys, globs, name collisions, SARIF chec
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -235,3 +236,54 @@ def test_upload_sarif_from_a_fork_pull_request_is_refused(tmp_path: Path) -> Non
     expect(run, scan="failure")
     assert "Resource not accessible by integration" in run.output("scan")
 
+
+_STUB_LIB = Path(__file__).parent / "act" / "actions" / "_lib"
+
+
+def _save_at_once(args: tuple[str, str, str, int]) -> tuple[bool, str]:
+    """One test shard's post-step save: its own workspace, the shared store, one key."""
+    import io
+    import sys
+    from contextlib import redirect_stdout
+    store, work, key, _ = args
+    sys.path.insert(0, str(_STUB_LIB))
+    os.environ.update(HARDEN_CI_ACT_STORE=store, GITHUB_WORKSPACE=work,
+                      GITHUB_REF="refs/heads/main")
+    import cache  # the stub library's module, as the cache stubs import it
+    out = io.StringIO()
+    with redirect_stdout(out):
+        saved = cache.save(["deps"], key)
+    return saved, out.getvalue()
+
+
+def test_two_jobs_saving_one_key_at_once_reserve_it_once(tmp_path: Path) -> None:
+    """Two shards with one lockfile save one key at the same moment: one saves, the other
+    is told the key is reserved, and neither step fails (the stub once raised
+    FileExistsError here and failed both legs)."""
+    from concurrent.futures import ProcessPoolExecutor
+    store = tmp_path / "store"
+    works = []
+    for leg in range(8):
+        work = tmp_path / f"leg{leg}"
+        (work / "deps" / "lib").mkdir(parents=True)
+        for index in range(200):  # enough files that the copies overlap in time
+            (work / "deps" / "lib" / f"{index}.txt").write_text(f"leg {leg}\n", encoding="utf-8")
+        works.append(str(work))
+    for round_ in range(5):
+        key = f"pnpm-Linux-{round_}"
+        with ProcessPoolExecutor(max_workers=len(works)) as pool:
+            results = list(pool.map(_save_at_once,
+                                    [(str(store), work, key, i) for i, work in enumerate(works)]))
+        saved = [out for ok, out in results if ok]
+        refused = [out for ok, out in results if not ok]
+        assert len(saved) == 1, results
+        assert f"Cache saved with key: {key}" in saved[0]
+        assert all(f"Unable to reserve cache with key {key}" in out for out in refused)
+        entry = store / "cache" / "refs%2Fheads%2Fmain" / key
+        manifest = json.loads((entry / "manifest.json").read_text(encoding="utf-8"))
+        assert manifest["key"] == key
+        assert sorted(manifest["files"]) == sorted(f"deps/lib/{i}.txt" for i in range(200))
+        # Every file of the entry comes from the one leg that won the reservation.
+        contents = {p.read_text(encoding="utf-8") for p in (entry / "files").iterdir()}
+        assert len(contents) == 1, contents
+        assert not (entry / "manifest.json.partial").exists()

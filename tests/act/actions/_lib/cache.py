@@ -67,6 +67,12 @@ def restore(paths: list[str], key: str, restore_keys: list[str] | None = None,
     return found
 
 
+# @actions/cache cache.ts saveCache reports a ReserveCacheError with core.info, and the
+# step goes on (actions/cache src/saveImpl.ts logs, never fails, on it).
+_RESERVE_FAILED = ("Failed to save: Unable to reserve cache with key {key}, another job may be "
+                   "creating this cache.")
+
+
 def save(paths: list[str], key: str) -> bool:
     """@actions/cache saveCache over the harness store: the files the path patterns match
     (globs, `!` exclusions, ~) are kept by absolute path. An existing key is not replaced
@@ -74,8 +80,7 @@ def save(paths: list[str], key: str) -> bool:
     Error; both only reported, as actions/cache's save reports them."""
     target = _cache_dir(key)
     if target.exists():
-        info(f"Failed to save: Unable to reserve cache with key {key}, another job may be "
-             "creating this cache.")
+        info(_RESERVE_FAILED.format(key=key))
         return False
     roots = [os.path.expanduser(p) if not p.startswith("!") else "!" + os.path.expanduser(p[1:])
              for p in paths]
@@ -84,13 +89,25 @@ def save(paths: list[str], key: str) -> bool:
         info("[warning]Path Validation Error: Path(s) specified in the action for caching do(es) "
              "not exist, hence no cache is being saved.")
         return False
-    (target / "files").mkdir(parents=True)
+    # Reserving a key is atomic on GitHub's cache service: of two jobs saving one key at
+    # once (two test shards with one lockfile), one wins and the other is told the key is
+    # taken. mkdir is the atomic reservation here; the entry becomes visible to restore
+    # only when its manifest is renamed into place, after every file is copied.
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.mkdir()
+    except FileExistsError:
+        info(_RESERVE_FAILED.format(key=key))
+        return False
+    (target / "files").mkdir()
     rels = []
     for index, path in enumerate(files):
         copy_path(path, target / "files" / str(index))
         rels.append(os.path.relpath(path, workspace()))
-    (target / "manifest.json").write_text(
+    partial = target / "manifest.json.partial"
+    partial.write_text(
         json.dumps({"key": key, "paths": paths, "ref": os.environ.get("GITHUB_REF", ""),
                     "files": rels}), encoding="utf-8")
+    partial.replace(target / "manifest.json")
     info(f"Cache saved with key: {key}")
     return True
