@@ -48,9 +48,32 @@ def render_spec(spec_path: Path) -> Rendered:
     loaded, spec = load(spec_path)
     # The spec's folder is the repository root; the marker and the drift guard name the
     # spec relative to it.
-    files = render(spec, spec_path.name, loaded.raw, wheel_sha256(spec, spec_path, loaded))
+    try:
+        files = render(spec, spec_path.name, loaded.raw, wheel_sha256(spec, spec_path, loaded))
+    except SpecError as err:
+        raise located(err, loaded) from None
     verify(files)
     return Rendered(spec=spec, loaded=loaded, files=files)
+
+
+def located(err: SpecError, loaded: LoadedSpec) -> SpecError:
+    """A refusal from the plan (which sees no file) placed at the spec field it names."""
+    if err.location is not None or not err.field:
+        return err
+    return SpecError(err.message, location=loaded.location(tuple(err.field.split("."))),
+                     field=err.field, hint=err.hint)
+
+
+def plan_refusals(spec: Spec, loaded: LoadedSpec, spec_file: str) -> None:
+    """What only planning finds (a job longer than its runner allows), for `validate`,
+    which reads no wheel: the wheel's digest changes no refusal, so a stand-in serves."""
+    from harden_ci.plan.workflows import plan
+
+    stand_in = "0" * 64 if spec.harden_ci is not None and spec.harden_ci.wheel else None
+    try:
+        plan(spec, spec_file, stand_in)
+    except SpecError as err:
+        raise located(err, loaded) from None
 
 
 _WHEEL_LIMIT = 64 * 1024 * 1024

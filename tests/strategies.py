@@ -322,16 +322,16 @@ def digest_images() -> st.SearchStrategy[str]:
 
 
 @functools.cache
-def durations() -> st.SearchStrategy[int | str]:
-    """1 second to 7 days: whole seconds, or `1h30m`-style text."""
+def durations(longest: int = 7 * 24 * 3600) -> st.SearchStrategy[int | str]:
+    """1 second to `longest` (7 days unless said): whole seconds, or `1h30m`-style text."""
     part = st.one_of(st.none(), st.integers(0, 200))
     spelled = st.tuples(part, part, part).filter(
         lambda hms: any(p is not None for p in hms)
-        and 1 <= (hms[0] or 0) * 3600 + (hms[1] or 0) * 60 + (hms[2] or 0) <= 7 * 24 * 3600
+        and 1 <= (hms[0] or 0) * 3600 + (hms[1] or 0) * 60 + (hms[2] or 0) <= longest
     ).map(lambda hms: "".join(f"{v}{u}" for v, u in zip(hms, "hms", strict=True)
                               if v is not None))
     return st.one_of(st.sampled_from(("15m", "10m", "1h30m", "90s")), spelled,
-                     st.integers(1, 7 * 24 * 3600))
+                     st.integers(1, longest))
 
 
 @functools.cache
@@ -449,11 +449,11 @@ def projects() -> st.SearchStrategy[SpecDict]:
                   "shared_paths": st.lists(repo_paths(), max_size=3),
                   "release": st.one_of(
                       fields(optional={"trigger": st.just("branch"),
-                                       "checks_timeout": st.sampled_from(("90m", 60, "6h"))}),
+                                       "checks_timeout": st.sampled_from(("90m", 60, "5h55m"))}),
                       fields({"trigger": st.just("tags")}, optional={
                           "tags": st.lists(st.sampled_from(("v*", "release-[0-9]*", "v**",
                                                             "a+b", "x/y?")), max_size=3),
-                          "checks_timeout": st.integers(1, 6 * 3600)})),
+                          "checks_timeout": st.integers(1, 355 * 60)})),
                   "timeouts": st.dictionaries(st.sampled_from(STAGE_JOBS),
                                               st.integers(1, 360), max_size=3)},
     )
@@ -813,11 +813,16 @@ _AUTH_OPTIONAL = fields(optional={
         st.sampled_from(("X-Tenant-Id", "x", "on", "Tenant")), st.sampled_from((":", ": ")),
         st.one_of(st.just(""), text_field())).map("".join)),
     "max_token_lifetime": durations()})
+# A job's budget must fit a GitHub-hosted runner's 6 hours (harden_ci/plan/limits.py; the
+# refusal is tested in tests/test_canary_timeouts.py): soaks and bakes here are ones the
+# tool accepts on the hosted runners the strategies use.
 _SOAK_OPTIONAL = fields(optional={
-    "duration": durations(), "budgets": budgets()})
+    "duration": durations(longest=5 * 3600), "budgets": budgets()})
 _CANARY_OPTIONAL = fields(optional={
-    "steps": canary_steps(), "bake": st.one_of(st.sampled_from(("15m", "10m", "1h30m", "90s")),
-                                               st.integers(90, 7 * 24 * 3600)),
+    # Up to 6 steps of at most 25 minutes' bake fit a hosted runner's 6 hours with every
+    # other step's time (see _SOAK_OPTIONAL).
+    "steps": canary_steps(), "bake": st.one_of(st.sampled_from(("15m", "10m", "25m", "90s")),
+                                               st.integers(90, 25 * 60)),
     "rollback": _maybe_null(command_field()),
     "rollback_on": fields(optional={
         "error_rate": rates(), "p95_ms": milliseconds(), "cost_regression": rates(),
@@ -918,7 +923,7 @@ def wheel_sha256(spec: SpecDict) -> str | None:
 
 
 _SCHEDULE_OPTIONAL = fields(optional={
-    "secrets": st.lists(secret_names(), max_size=3), "timeout": durations(),
+    "secrets": st.lists(secret_names(), max_size=3), "timeout": durations(longest=6 * 3600),
     "cost_budget": _maybe_null(cost_budgets())})
 
 

@@ -12,17 +12,26 @@ case; the conditions and numbers are GitHub's documented semantics, checked here
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
+import pytest
+import yaml
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import canaries, canary_steps
 from test_scripts import learnhub
 
+from harden_ci import pipeline
+from harden_ci.cli import cli as cli_group
+from harden_ci.errors import SpecError
 from harden_ci.model import Spec
+from harden_ci.plan import limits
 from harden_ci.plan.context import make_context
 from harden_ci.plan.model import Job
 from harden_ci.plan.stages import delivery
+from harden_ci.plan.workflows import plan
 
 RELEASE = "harden-ci-release.yml"
 ROLLBACK = "${{ failure() || cancelled() }}"
@@ -128,3 +137,98 @@ def test_learnhub_s_rendered_canary() -> None:
     after = sum(s["timeout-minutes"] for s in steps[steps.index(rollback[0]):])
     assert before + after + delivery.RUNNER_SLACK == job["timeout-minutes"]
     assert "failure()" not in str([s.get("if") for s in steps if s not in rollback])
+
+
+# A job's budget against its runner's limit (harden_ci/plan/limits.py): GitHub stops a job
+# after 6 hours on its hosted runners and 5 days on self-hosted ones, whatever the job's
+# `timeout-minutes`, and skips what is left, the rollback included.
+
+def _write(tmp_path: Path, canary: dict[str, Any], *, runner: str | None = None,
+           soak: dict[str, Any] | None = None) -> Path:
+    spec = _spec(canary)
+    if runner:
+        spec["project"]["runner"] = runner
+    if soak:
+        spec["environments"]["staging"] = {"deploy": "./deploy.sh staging",
+                                           "url": "https://staging.example.com"}
+        spec["load"] = {"soak": soak}
+    path = tmp_path / "harden-ci.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    return path
+
+
+_LONG_BAKES = {"environment": "production", "shift": "./shift.sh", "steps": [5, 25, 50, 100],
+               "bake": "2h", "metrics": {"prometheus": "https://prometheus.example.com"}}
+
+
+@pytest.mark.parametrize("verb", ["validate", "render"])
+def test_a_canary_longer_than_a_hosted_runner_allows_is_refused(tmp_path: Path,
+                                                                 verb: str) -> None:
+    spec = _write(tmp_path, _LONG_BAKES)
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    result = CliRunner().invoke(cli_group, [verb, str(spec)])
+    assert result.exit_code == 2, result.output
+    line = next(i for i, text in enumerate(spec.read_text().splitlines(), 1)
+                if text.strip().startswith("bake:"))
+    assert f"{spec}:{line}:" in result.stderr, result.stderr
+    assert "delivery.canary.bake" in result.stderr
+    assert "a GitHub-hosted runner stops a job after 360" in result.stderr
+    assert "self-hosted runner" in result.stderr  # the hint names a way out
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_the_same_canary_renders_on_a_self_hosted_runner(tmp_path: Path) -> None:
+    spec = _write(tmp_path, _LONG_BAKES, runner="self-hosted")
+    rendered = pipeline.render_spec(spec).files[RELEASE]
+    job = yaml.safe_load(rendered)["jobs"]["canary"]
+    assert job["runs-on"] == "self-hosted"
+    assert limits.HOSTED_LIMIT_MINUTES < job["timeout-minutes"] <= limits.SELF_HOSTED_LIMIT_MINUTES
+
+
+def test_a_canary_past_five_days_is_refused_on_a_self_hosted_runner(tmp_path: Path) -> None:
+    spec = _write(tmp_path, {**_LONG_BAKES, "bake": "48h"}, runner="self-hosted")
+    with pytest.raises(SpecError) as refused:
+        pipeline.render_spec(spec)
+    assert refused.value.field == "delivery.canary.bake"
+    assert "a self-hosted runner stops a job after 7200" in refused.value.message
+
+
+def test_a_soak_longer_than_a_hosted_runner_allows_is_refused(tmp_path: Path) -> None:
+    spec = _write(tmp_path, {**_LONG_BAKES, "bake": "10m"},
+                  soak={"environment": "staging", "duration": "6h",
+                        "scripts": ["load/checkout.js"]})
+    with pytest.raises(SpecError) as refused:
+        pipeline.render_spec(spec)
+    assert refused.value.field == "load.soak.duration"
+    assert refused.value.location is not None and refused.value.location.line is not None
+
+
+@settings(max_examples=40, deadline=None)
+@given(steps=canary_steps(), bake=st.integers(90, 7 * 24 * 3600), flag=st.booleans())
+def test_the_plan_refuses_exactly_the_canaries_a_hosted_runner_would_cut(
+        steps: list[int], bake: int, flag: bool) -> None:
+    canary: dict[str, Any] = {**_LONG_BAKES, "steps": steps, "bake": bake}
+    if flag:
+        canary |= {"feature_flag": "new-ui", "flag_command": "./flag.sh"}
+    minutes = _job(canary).timeout_minutes
+    spec = Spec.model_validate(_spec(canary))
+    if isinstance(minutes, int) and minutes <= limits.HOSTED_LIMIT_MINUTES:
+        plan(spec, "harden-ci.yaml")  # accepted: the job fits
+    else:
+        with pytest.raises(SpecError, match="stops a job after 360"):
+            plan(spec, "harden-ci.yaml")
+
+
+def test_a_schedule_longer_than_a_hosted_runner_allows_is_refused(tmp_path: Path) -> None:
+    spec = _spec({**_LONG_BAKES, "bake": "10m"})
+    spec["schedules"] = {"reindex": {"cron": "0 3 * * *", "command": "./reindex.sh",
+                                     "timeout": "8h"}}
+    path = tmp_path / "harden-ci.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    with pytest.raises(SpecError) as refused:
+        pipeline.render_spec(path)
+    assert refused.value.field == "schedules.reindex.timeout"
+    assert "job `schedule-reindex` may need 480 minutes" in refused.value.message
+    spec["schedules"]["reindex"]["timeout"] = "6h"  # exactly the limit fits
+    path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    pipeline.render_spec(path)

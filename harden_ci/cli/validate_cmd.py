@@ -14,9 +14,10 @@ def run(spec_path: Path) -> int:
     from harden_ci.errors import SpecErrors
     from harden_ci.load.repository import probe, repository_root
     from harden_ci.model import repo_checks
-    from harden_ci.pipeline import load
+    from harden_ci.pipeline import load, plan_refusals
 
     loaded, spec = load(spec_path)
+    plan_refusals(spec, loaded, spec_path.name)
     root = repository_root(spec_path)
     if root is not None:
         refs = repo_checks.path_refs(spec)

@@ -41,7 +41,8 @@ class Soak(SpecModel):
     environment: Name
     """Where the soak runs (usually staging)."""
     duration: Seconds = 15 * 60
-    """How long the journeys run."""
+    """How long the journeys run (the soak job adds 20 minutes and must fit the runner's
+    limit: 6 hours on GitHub-hosted runners, 5 days on self-hosted ones)."""
     scripts: list[RepoPath] = Field(min_length=1)
     """k6 journey scripts."""
     budgets: Budgets = Budgets()
@@ -190,7 +191,9 @@ class Canary(SpecModel):
     steps: list[Percent] = Field(default_factory=lambda: [5, 25, 100], min_length=1)
     """Traffic percentages, rising, ending at 100."""
     bake: Seconds = 10 * 60
-    """How long each step holds while the analysis runs."""
+    """How long each step holds while the analysis runs. The canary job's budget (every
+    step's bake and analysis, the deploy, shifts and rollback) must fit the runner's limit:
+    6 hours on GitHub-hosted runners, 5 days on self-hosted ones."""
     feature_flag: Text | None = None
     """A flag ramped with the steps."""
     shadow_traffic: bool = False
@@ -258,7 +261,8 @@ class Schedule(SpecModel):
     secrets: list[SecretName] = Field(default_factory=list)
     """Secrets the command needs, passed as env variables of the same name."""
     timeout: Seconds = 3600
-    """The longest one run may take."""
+    """The longest one run may take: at most 6 hours on GitHub-hosted runners, 5 days on
+    self-hosted ones."""
     cost_budget: CostBudget | None = None
     """Fail the run when the cost it reports passes the budget."""
 

@@ -27,7 +27,8 @@ class Release(SpecModel):
     tags: list[TagPattern] = Field(default_factory=list, max_length=20)
     """Tag filter patterns (GitHub's glob syntax) that release with `trigger: tags`;
     `v*` when left out."""
-    checks_timeout: Seconds = Field(default=3600, le=6 * 3600)
+    # The await-checks job adds 5 minutes to this, and a hosted runner stops a job at 6 hours.
+    checks_timeout: Seconds = Field(default=3600, le=(6 * 60 - 5) * 60)
     """How long publishing waits for the same commit's CI run to finish before it fails
     (a run that never appears fails too)."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from harden_ci.model import Spec
 from harden_ci.model.runners import custom_labels
-from harden_ci.plan import forks, managers, release_gate, selfinstall
+from harden_ci.plan import forks, limits, managers, release_gate, selfinstall
 from harden_ci.plan.context import PlanContext, load_script, make_context
 from harden_ci.plan.model import Companion, Job, Plan, Step, Trigger, Workflow
 from harden_ci.plan.registry import STAGES, WorkflowKey
@@ -134,6 +134,7 @@ def plan(spec: Spec, spec_file: str, wheel_sha256: str | None = None) -> Plan:
     for workflow in workflows:
         forks.keep_forks_off_self_hosted(ctx, workflow)
         _apply_timeouts(spec, workflow)
+        limits.check_runner_limits(workflow)
     uses_changes = any(job.id == changes.JOB_ID for wf in workflows for job in wf.jobs)
     companions = [changes.companion(ctx)] if uses_changes else []
     if selfinstall.installs_harden_ci(workflows):

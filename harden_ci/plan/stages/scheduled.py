@@ -21,6 +21,9 @@ def _when(cron: str) -> str:
             "github.event_name == 'workflow_dispatch' }}")
 
 
+SCHEDULE_PREFIX = "schedule-"
+
+
 def _schedule_job(ctx: PlanContext, name: str, schedule: Schedule) -> Job:
     values = {**secret_env(schedule.secrets), "HARDEN_CI_COST_FILE": "cost.txt"}
     if schedule.environment:
@@ -32,7 +35,7 @@ def _schedule_job(ctx: PlanContext, name: str, schedule: Schedule) -> Job:
                           run=load_script("cost-budget.sh"),
                           env={"HARDEN_CI_COST_FILE": "cost.txt",
                                "COST_BUDGET": repr(schedule.cost_budget.max)}))
-    return Job(id=f"schedule-{name}", name=f"Scheduled: {name}", runs_on=ctx.runner,
+    return Job(id=f"{SCHEDULE_PREFIX}{name}", name=f"Scheduled: {name}", runs_on=ctx.runner,
                timeout_minutes=max(1, schedule.timeout // _MINUTES), if_=_when(schedule.cron),
                environment=schedule.environment, concurrency_group=f"schedule-{name}",
                permissions={"contents": read("check out the job's code")}, steps=steps,
