@@ -746,7 +746,7 @@ def gates(draw: st.DrawFn, service_names: list[str]) -> SpecDict:
             drift["database"] = database
         if preset == "atlas":
             for key, name in (("migrations", "migrations"), ("desired_schema", "schema.sql")):
-                if present(draw, 0.5):
+                if present(draw, 0.75):
                     drift[key] = draw(st.sampled_from((name, f"db/{name}", f"a.b/{name}")))
         if present(draw, 0.3):
             drift["install"] = draw(command_field())
@@ -1014,7 +1014,7 @@ def specs(draw: st.DrawFn, *, min_services: int = 1, max_services: int = 8) -> S
             if auth.get("token_replay") and present(draw, 0.4):
                 auth["refresh_token_command"] = draw(command_field())
                 auth["client_id"] = draw(text_field())
-                if present(draw, 0.5):
+                if present(draw, 0.75):
                     auth["client_secret"] = draw(secret_names())
             tests["auth"] = auth
         spec["tests"] = tests
@@ -1113,6 +1113,9 @@ SECRET_LIST_FIELDS: tuple[tuple[str, ...], ...] = (
     ("environments", "*", "vars"),
     ("tests", "llm", "secrets"),
     ("schedules", "*", "secrets"),
+    ("services", "*", "docker", "secrets"),
+    ("services", "*", "test_environment", "vars"),
+    ("services", "*", "test_environment", "secrets"),
 )
 
 
