@@ -287,3 +287,7 @@ def test_two_jobs_saving_one_key_at_once_reserve_it_once(tmp_path: Path) -> None
         contents = {p.read_text(encoding="utf-8") for p in (entry / "files").iterdir()}
         assert len(contents) == 1, contents
         assert not (entry / "manifest.json.partial").exists()
+    # A key saved before is taken too (entries are immutable), and nothing in it changes.
+    with ProcessPoolExecutor(max_workers=1) as pool:  # its own process: it sets env vars
+        ok, out = pool.submit(_save_at_once, (str(store), works[0], "pnpm-Linux-0", 0)).result()
+    assert not ok and "Unable to reserve cache with key pnpm-Linux-0" in out

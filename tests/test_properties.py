@@ -611,8 +611,8 @@ def _specs_with_colliding_secrets(draw: st.DrawFn) -> S.SpecDict:
             drawn = [n for n in dict.fromkeys(draw(st.lists(S.colliding_secret_names(),
                                                             min_size=2, max_size=6)))
                      if n not in taken]
-            half = len(drawn) // 2
-            unit["secrets"], unit["vars"] = drawn[:half] or drawn, drawn[half:] if half else []
+            half = (len(drawn) + 1) // 2
+            unit["secrets"], unit["vars"] = drawn[:half], drawn[half:]
             service["test_environment"] = unit
         if service.get("dockerfile") and draw(st.booleans()):
             service["docker"] = {**(service.get("docker") or {}), "secrets": draw(names)}

@@ -79,9 +79,6 @@ def save(paths: list[str], key: str) -> bool:
     (entries are immutable: "Unable to reserve cache"), and no match is a Path Validation
     Error; both only reported, as actions/cache's save reports them."""
     target = _cache_dir(key)
-    if target.exists():
-        info(_RESERVE_FAILED.format(key=key))
-        return False
     roots = [os.path.expanduser(p) if not p.startswith("!") else "!" + os.path.expanduser(p[1:])
              for p in paths]
     files = glob_patterns(roots, workspace())
@@ -89,10 +86,12 @@ def save(paths: list[str], key: str) -> bool:
         info("[warning]Path Validation Error: Path(s) specified in the action for caching do(es) "
              "not exist, hence no cache is being saved.")
         return False
-    # Reserving a key is atomic on GitHub's cache service: of two jobs saving one key at
-    # once (two test shards with one lockfile), one wins and the other is told the key is
-    # taken. mkdir is the atomic reservation here; the entry becomes visible to restore
-    # only when its manifest is renamed into place, after every file is copied.
+    # As saveCache does it: the paths are resolved first (no match is the validation error
+    # above), then the key is reserved. Reserving is atomic on GitHub's cache service: of
+    # two jobs saving one key at once (two test shards with one lockfile), or a key saved
+    # before, one wins and the other is told the key is taken. mkdir is the atomic
+    # reservation here; the entry becomes visible to restore only when its manifest is
+    # renamed into place, after every file is copied.
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         target.mkdir()
