@@ -3,9 +3,10 @@ each: built in a temporary folder by the test (files and a real git repository),
 read from outside the repository.
 
 Facts counted per tree: each service (by name), its path, language, package manager,
-toolchain version, test command and Dockerfile with its build context; the default
-branch; each shared path. A service with no Dockerfile (or no declared test command, or
-no version file) has that fact as `None`: init must not invent one.
+toolchain version, test, lint and type-check commands and Dockerfile with its build
+context; the default branch; each shared path. A service with no Dockerfile (or no
+declared test, lint or type-check command, or no version file) has that fact as `None`:
+init must not invent one.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ def _service_facts(name: str, svc: dict[str, Any]) -> dict[Fact, object]:
     return {("service", name): True, ("path", name): svc["path"],
             ("language", name): svc["language"], ("package_manager", name): svc["manager"],
             ("version", name): svc["version"], ("test", name): svc["test"],
+            ("lint", name): svc["lint"], ("typecheck", name): svc["typecheck"],
             ("dockerfile", name): svc["dockerfile"]}
 
 
@@ -83,7 +85,8 @@ def detected_facts(stack: Stack) -> dict[Fact, object]:
         found = s.detected
         facts.update(_service_facts(s.name, {
             "path": s.path, "language": s.language, "manager": found.package_manager,
-            "version": found.version, "test": found.test,
+            "version": found.version, "test": found.test, "lint": found.lint,
+            "typecheck": found.typecheck,
             "dockerfile": (s.dockerfile, found.docker_context) if s.dockerfile else None}))
     return facts
 
@@ -125,9 +128,10 @@ def score(truth: dict[Fact, object], detected: dict[Fact, object]) -> Score:
 
 
 def _svc(path: str, language: str | None, manager: str | None, version: str | None,
-         test: str | None, dockerfile: tuple[str, str] | None) -> dict[str, Any]:
+         test: str | None, dockerfile: tuple[str, str] | None, lint: str | None = None,
+         typecheck: str | None = None) -> dict[str, Any]:
     return {"path": path, "language": language, "manager": manager, "version": version,
-            "test": test, "dockerfile": dockerfile}
+            "test": test, "dockerfile": dockerfile, "lint": lint, "typecheck": typecheck}
 
 
 # --- a pnpm + turbo monorepo with Prisma and two Docker images built from the root ----------
@@ -143,7 +147,7 @@ TURBO = Shape("turbo", origin_head="main", branch="main", files={
     "apps/web/package.json": _json({
         "name": "@acme/web", "private": True,
         "scripts": {"dev": "next dev", "build": "next build", "start": "next start",
-                    "test": "vitest run"},
+                    "lint": "next lint", "typecheck": "tsc --noEmit", "test": "vitest run"},
         "dependencies": {"@acme/ui": "workspace:*", "@acme/database": "workspace:*",
                          "next": "14.2.0"}}),
     "apps/web/next.config.mjs": "export default {};\n",
@@ -189,7 +193,7 @@ TURBO = Shape("turbo", origin_head="main", branch="main", files={
     "shared_paths": ["packages/database", "packages/ui", "pnpm-lock.yaml"],
     "services": {
         "web": _svc("apps/web", "node", "pnpm", "20.11.1", "pnpm test",
-                    ("apps/web/Dockerfile", ".")),
+                    ("apps/web/Dockerfile", "."), lint="pnpm lint", typecheck="pnpm typecheck"),
         "api": _svc("apps/api", "node", "pnpm", "20.11.1", "pnpm test",
                     ("apps/api/Dockerfile", ".")),
     },
@@ -224,7 +228,7 @@ GO_SERVER = Shape("gosrv", origin_head="master", branch="fix-login", files={
     "shared_paths": [],
     "services": {
         "gosrv": _svc(".", "go", "go", "1.22.5", "go test -race -count=1 ./...",
-                      ("Dockerfile", ".")),
+                      ("Dockerfile", "."), lint="go vet ./..."),
     },
 })
 
@@ -234,8 +238,9 @@ FULLSTACK = Shape("fullstack", files={
     "backend/pyproject.toml": (
         "[project]\nname = \"app\"\nversion = \"0.1.0\"\nrequires-python = \">=3.10,<4.0\"\n"
         "dependencies = [\"fastapi>=0.114\", \"sqlmodel>=0.0.21\"]\n\n"
-        "[tool.uv]\ndev-dependencies = [\"pytest>=8\"]\n\n"
-        "[tool.pytest.ini_options]\naddopts = \"-q\"\n"),
+        "[tool.uv]\ndev-dependencies = [\"pytest>=8\", \"ruff>=0.6\", \"mypy>=1.11\"]\n\n"
+        "[tool.pytest.ini_options]\naddopts = \"-q\"\n\n"
+        "[tool.ruff]\nline-length = 100\n\n[tool.mypy]\nstrict = true\n"),
     "backend/uv.lock": "version = 1\n",
     "backend/alembic.ini": "[alembic]\nscript_location = app/alembic\n",
     "backend/app/main.py": "from fastapi import FastAPI\napp = FastAPI()\n",
@@ -245,8 +250,8 @@ FULLSTACK = Shape("fullstack", files={
                            "COPY ./app /app/app\n"),
     "frontend/package.json": _json({
         "name": "frontend", "private": True,
-        "scripts": {"dev": "next dev", "build": "next build", "test": "vitest run",
-                    "test:e2e": "playwright test"},
+        "scripts": {"dev": "next dev", "build": "next build", "lint": "next lint",
+                    "test": "vitest run", "test:e2e": "playwright test"},
         "dependencies": {"next": "14.2.0"}}),
     "frontend/pnpm-lock.yaml": "lockfileVersion: '9.0'\n",
     "frontend/.nvmrc": "22\n",
@@ -273,9 +278,10 @@ FULLSTACK = Shape("fullstack", files={
     "shared_paths": [],
     "services": {
         "backend": _svc("backend", "python", "uv", "3.10", "uv run pytest --cov=app",
-                        ("backend/Dockerfile", "backend")),
+                        ("backend/Dockerfile", "backend"), lint="uv run ruff check .",
+                        typecheck="uv run mypy ."),
         "frontend": _svc("frontend", "node", "pnpm", "22", "pnpm test",
-                         ("frontend/Dockerfile", "frontend")),
+                         ("frontend/Dockerfile", "frontend"), lint="pnpm lint"),
     },
 })
 
@@ -302,7 +308,8 @@ RUST = Shape("rustsvc", origin_head="main", files={
     "default_branch": "main",
     "shared_paths": [],
     "services": {
-        "zero2prod": _svc(".", "rust", "cargo", "1.79.0", "cargo test", ("Dockerfile", ".")),
+        "zero2prod": _svc(".", "rust", "cargo", "1.79.0", "cargo test", ("Dockerfile", "."),
+                          lint="cargo clippy -- -D warnings"),
     },
 })
 
@@ -401,7 +408,7 @@ BLIND = Shape("platform", origin_head="develop", branch="develop", files={
                      ("services/auth/Dockerfile", ".")),
         "billing": _svc("services/billing", "go", "go", "1.23.1", "go test ./...", None),
         "ml": _svc("ml", "python", "poetry", "3.11.9", "make test",
-                   ("deploy/docker/ml.Dockerfile", ".")),
+                   ("deploy/docker/ml.Dockerfile", "."), lint="make lint"),
         "web": _svc("web", "node", "yarn", "20.9.0", "yarn test", ("web/Dockerfile", "web")),
     },
 })

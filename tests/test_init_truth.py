@@ -281,3 +281,50 @@ def test_a_dockerfile_kept_elsewhere_belongs_to_the_service_it_builds(tmp_path: 
            for s in detect(tmp_path).services}
     assert got == {"api": ("services/api", ".docker/backend/Dockerfile", "."),
                    "worker": ("services/worker", "docker/worker.Dockerfile", ".")}
+
+
+def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
+    for path, text in files.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def test_lint_and_type_check_come_from_the_workflow_before_the_manifest(tmp_path: Path) -> None:
+    root = _tree(tmp_path, {
+        "web/package.json": '{"scripts": {"lint": "eslint .", "typecheck": "tsc -p ."}}',
+        "web/pnpm-lock.yaml": "lockfileVersion: '9.0'\n",
+        ".github/workflows/ci.yml": (
+            "jobs:\n  t:\n    defaults:\n      run:\n        working-directory: web\n"
+            "    steps:\n      - run: pnpm exec eslint --max-warnings=0 .\n"
+            "      - run: pnpm tsc --noEmit --watch\n")})
+    (svc,) = detect(root).services
+    found = svc.detected
+    assert (found.lint, found.lint_source) == ("pnpm exec eslint --max-warnings=0 .",
+                                              ".github/workflows/ci.yml")
+    # `tsc --watch` never ends: not a CI command, so the script is taken instead.
+    assert (found.typecheck, found.typecheck_source) == ("pnpm typecheck", "web/package.json")
+    spec = starter_spec(detect(root), schema="x.json")
+    assert '    lint: "pnpm exec eslint --max-warnings=0 ."   # from .github/workflows/ci.yml' in spec
+    assert '    typecheck: "pnpm typecheck"   # from web/package.json' in spec
+
+
+def test_ruff_and_mypy_are_taken_only_when_the_install_provides_them(tmp_path: Path) -> None:
+    configured_only = ("[project]\nname = \"a\"\n\n[tool.ruff]\nline-length = 99\n\n"
+                       "[tool.mypy]\nstrict = true\n")
+    root = _tree(tmp_path, {"a/pyproject.toml": configured_only, "a/uv.lock": "version = 1\n",
+                            "b/pyproject.toml": configured_only.replace(
+                                "name = \"a\"", "name = \"b\"\n\n[dependency-groups]\n"
+                                "dev = [\"ruff==0.6.9\", \"mypy>=1\"]"),
+                            "b/poetry.lock": "\n"})
+    found = {s.path: (s.detected.lint, s.detected.typecheck) for s in detect(root).services}
+    assert found == {"a": (None, None),  # configured, never installed: a red first run
+                     "b": ("poetry run ruff check .", "poetry run mypy .")}
+
+
+def test_a_starter_with_lint_and_type_check_validates(tmp_path: Path) -> None:
+    root = repo_shapes.build(repo_shapes.SHAPES["fullstack"], tmp_path)
+    spec = root / "harden-ci.yaml"
+    spec.write_text(starter_spec(detect(root), schema="x.json"), encoding="utf-8")
+    backend = load(spec)[1].services["backend"]
+    assert (backend.lint, backend.typecheck) == ("uv run ruff check .", "uv run mypy .")

@@ -1,6 +1,8 @@
-"""Test commands, read where a repository already says how it tests: the `run:` lines
-of its own workflows first (what CI really runs), then package.json's `test` script, a
-Makefile's `test:` target, and pytest configuration in pyproject.toml.
+"""Test, lint and type-check commands, read where a repository already says how it runs
+them: the `run:` lines of its own workflows first (what CI really runs), then
+package.json's scripts (`test`, `lint`, `typecheck`), a Makefile's targets (`test:`,
+`lint:`), and pytest, ruff and mypy configuration in pyproject.toml (ruff and mypy only
+when the project also lists them as a dependency, so the install provides them).
 
 A workflow line is taken only when it is a plain command: one holding a `${{ }}`
 expression or a line continuation is left for the user, since a starter spec must not
@@ -22,6 +24,23 @@ _TEST_LINE = re.compile(
     r"|(?:npm|pnpm|yarn|bun)(?: run)? test\b|(?:pnpm|yarn|npm|bun)\b.*\btest\b"
     r"|npx (?:vitest|jest)\b|vitest\b|jest\b|mvn\b.*\b(?:verify|test)\b"
     r"|\./gradlew\b.*\btest\b|gradle\b.*\btest\b|dotnet test\b)")
+_LINT_LINE = re.compile(
+    r"^(?:(?:uv|poetry|pdm|pipenv|hatch) run |python3? -m |npx |pnpm (?:exec |dlx )?|yarn |bunx )?"
+    r"(?:ruff (?:check|format --check)\b|flake8\b|pylint\b|black --check\b|eslint\b"
+    r"|(?:npm|pnpm|yarn|bun) (?:run )?lint\b|golangci-lint run\b|go vet\b|cargo clippy\b"
+    r"|cargo fmt (?:--all )?(?:-- )?--check\b|biome (?:check|lint|ci)\b|next lint\b"
+    r"|make lint\b)")
+_TYPECHECK_LINE = re.compile(
+    r"^(?:(?:uv|poetry|pdm|pipenv|hatch) run |python3? -m |npx |pnpm (?:exec )?|yarn |bunx )?"
+    r"(?:mypy\b|pyright\b|basedpyright\b|tsc\b|vue-tsc\b"
+    r"|(?:npm|pnpm|yarn|bun) (?:run )?(?:typecheck|type-check|check-types|types|tsc)\b"
+    r"|make (?:typecheck|type-check)\b)")
+KIND_PATTERNS = {"test": _TEST_LINE, "lint": _LINT_LINE, "typecheck": _TYPECHECK_LINE}
+_SCRIPT_NAMES = {"test": ("test",), "lint": ("lint",),
+                 "typecheck": ("typecheck", "type-check", "check-types", "types", "tsc")}
+_MAKE_TARGETS = {"test": ("test",), "lint": ("lint",), "typecheck": ("typecheck", "type-check")}
+# A watcher never ends: `jest --watch`, `tsc --watch` are for a terminal, not CI.
+_WATCH = re.compile(r"(?:^|\s)--watch\b")
 # Browser and end-to-end suites are not unit tests (they need a running app).
 _END_TO_END = re.compile(r"playwright|cypress|\be2e\b|test:e2e|wdio|detox", re.IGNORECASE)
 _PLACEHOLDER = re.compile(r"no test specified", re.IGNORECASE)
@@ -35,6 +54,7 @@ class WorkflowTest:
     command: str
     source: str  # the workflow file
     filter: str | None  # a `pnpm --filter NAME` / `yarn workspace NAME` package name
+    kind: str = "test"  # test, lint or typecheck
 
 
 def _lines(run: str) -> list[str]:
@@ -82,9 +102,14 @@ def workflow_tests(tree: Tree) -> list[WorkflowTest]:
                 for folder in _folders(step, job, base):
                     for line in _lines(step["run"]):
                         where, command = _split_cd(line, folder)
-                        if (_TEST_LINE.match(command) and "&&" not in command
-                                and not _END_TO_END.search(command)):
-                            found.append(WorkflowTest(where, command, path, _filter(command)))
+                        if ("&&" in command or _END_TO_END.search(command)
+                                or _WATCH.search(command)):
+                            continue
+                        kind = next((k for k, pattern in KIND_PATTERNS.items()
+                                     if pattern.match(command)), None)
+                        if kind is not None:
+                            found.append(WorkflowTest(where, command, path, _filter(command),
+                                                      kind))
     return found
 
 
@@ -112,17 +137,37 @@ def _clean(folder: object) -> str | None:
     return folder.strip().removeprefix("./").rstrip("/") or "."
 
 
-def _script_command(manager: str | None) -> str:
+def _script_command(manager: str | None, script: str = "test") -> str:
     # `bun test` runs bun's own test runner, not the script; `bun run test` runs the script.
-    return {"pnpm": "pnpm test", "yarn": "yarn test", "bun": "bun run test"}.get(
-        manager or "npm", "npm test")
+    # `npm test` is npm's alias for `npm run test`; other scripts need `run`.
+    if script == "test":
+        return {"pnpm": "pnpm test", "yarn": "yarn test", "bun": "bun run test"}.get(
+            manager or "npm", "npm test")
+    return {"pnpm": f"pnpm {script}", "yarn": f"yarn {script}", "bun": f"bun run {script}"}.get(
+        manager or "npm", f"npm run {script}")
+
+
+def _makefile_target(tree: Tree, folder: str, targets: tuple[str, ...]) -> str | None:
+    for name in ("Makefile", "makefile", "GNUmakefile"):
+        text = tree.text(join(folder, name))
+        for target in targets:
+            if re.search(rf"^{re.escape(target)}\s*:", text, re.MULTILINE):
+                return target
+    return None
 
 
 def _makefile_test(tree: Tree, folder: str) -> bool:
-    for name in ("Makefile", "makefile", "GNUmakefile"):
-        if re.search(r"^test\s*:", tree.text(join(folder, name)), re.MULTILINE):
-            return True
-    return False
+    return _makefile_target(tree, folder, ("test",)) is not None
+
+
+def _python_tool(tree: Tree, folder: str, tool: str) -> bool:
+    """`tool` is configured in pyproject.toml (`[tool.ruff]`) and named as a requirement
+    (a dependency group, an extra, poetry's dev group), so the install provides it."""
+    text = tree.text(join(folder, "pyproject.toml"))
+    config = tree.toml(join(folder, "pyproject.toml")).get("tool", {})
+    configured = isinstance(config, dict) and isinstance(config.get(tool), dict)
+    listed = re.search(rf"""(?:["']{tool}\b|^{tool}\s*=)""", text, re.MULTILINE)
+    return configured and listed is not None
 
 
 def _uses_pytest(tree: Tree, folder: str) -> bool:
@@ -149,9 +194,32 @@ def manifest_test(tree: Tree, language: str | None, folder: str,
     return None
 
 
+def manifest_command(tree: Tree, kind: str, language: str | None, folder: str,
+                     manager: str | None) -> tuple[str, str] | None:
+    """The lint or type-check command a manifest in `folder` declares, and its file."""
+    if kind == "test":
+        return manifest_test(tree, language, folder, manager)
+    if language == "node":
+        scripts = tree.json(join(folder, "package.json")).get("scripts")
+        for script in _SCRIPT_NAMES[kind]:
+            body = scripts.get(script) if isinstance(scripts, dict) else None
+            if isinstance(body, str) and body.strip() and not _WATCH.search(body):
+                return _script_command(manager, script), join(folder, "package.json")
+    if target := _makefile_target(tree, folder, _MAKE_TARGETS[kind]):
+        return f"make {target}", join(folder, "Makefile")
+    if language == "python":
+        tool, command = ("ruff", "ruff check .") if kind == "lint" else ("mypy", "mypy .")
+        if _python_tool(tree, folder, tool):
+            runner = {"uv": "uv run ", "poetry": "poetry run ",
+                      "pdm": "pdm run "}.get(manager or "pip", "")
+            return runner + command, join(folder, "pyproject.toml")
+    return None
+
+
 def pick_workflow_test(tests: list[WorkflowTest], folder: str,
-                       package: str | None) -> WorkflowTest | None:
-    """The workflow line that tests this service: run in its folder, or filtered to it."""
+                       package: str | None, kind: str = "test") -> WorkflowTest | None:
+    """The workflow line of `kind` for this service: run in its folder, or filtered to it."""
+    tests = [t for t in tests if t.kind == kind]
     for test in tests:
         if test.filter and package and test.filter in (package, package.split("/")[-1]):
             return test

@@ -263,13 +263,16 @@ def _toolchains(tree: Tree, services: list[DetectedService], workspaces: list[Wo
         package_manager(tree, service.language, service.path, found.workspace, found)
         toolchain_version(tree, service.language, service.path, found)
         package = tree.json(join(service.path, "package.json")).get("name")
-        chosen = commands.pick_workflow_test(tests, service.path,
-                                             package if isinstance(package, str) else None)
-        if chosen is not None and commands.quote_ok(chosen.command):
-            found.test, found.test_source = chosen.command, chosen.source
-        elif declared := commands.manifest_test(tree, service.language, service.path,
-                                                found.package_manager):
-            found.test, found.test_source = declared
+        for kind in ("test", "lint", "typecheck"):
+            chosen = commands.pick_workflow_test(
+                tests, service.path, package if isinstance(package, str) else None, kind)
+            if chosen is not None and commands.quote_ok(chosen.command):
+                setattr(found, kind, chosen.command)
+                setattr(found, f"{kind}_source", chosen.source)
+            elif declared := commands.manifest_command(tree, kind, service.language,
+                                                       service.path, found.package_manager):
+                setattr(found, kind, declared[0])
+                setattr(found, f"{kind}_source", declared[1])
 
 
 def _shared_paths(tree: Tree, found: _Found) -> list[str]:

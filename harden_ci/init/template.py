@@ -62,8 +62,11 @@ def _service(service: DetectedService) -> list[str]:
         test = (f"    test: {_q(found.test)}   # from {found.test_source}" if found.test else
                 f"    # test: {_q(defaults.test)}   # the default; reports go to "
                 "$HARDEN_CI_REPORTS_DIR")
+        checks = [f"    {kind}: {_q(command)}   # from {source}" for kind, command, source
+                  in (("lint", found.lint, found.lint_source),
+                      ("typecheck", found.typecheck, found.typecheck_source)) if command]
         lines += [f"    language: {service.language}", version, *_hints(found),
-                  f"    # install: {_q(defaults.install)}   # the default", test,
+                  f"    # install: {_q(defaults.install)}   # the default", *checks, test,
                   "    # shards: 2                # split the unit tests over parallel jobs"]
     else:
         lines.append("    # container-only: built and scanned from its Dockerfile")

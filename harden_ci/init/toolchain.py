@@ -25,6 +25,10 @@ class Detected:
     version_file: str | None = None
     test: str | None = None
     test_source: str | None = None
+    lint: str | None = None
+    lint_source: str | None = None
+    typecheck: str | None = None
+    typecheck_source: str | None = None
     workspace: str | None = None
     """The workspace root this service is a member of (its install runs there)."""
     docker_context: str | None = None
