@@ -1,7 +1,8 @@
 """`init` reads the truth of repositories shaped like real monorepos (tests/repo_shapes.py):
 precision and recall over the facts it reports, at least 90% each per tree, printed so
 the numbers can be quoted. Also: the default branch comes from git, never a constant, and
-the starter spec carries what the model cannot hold yet as hints."""
+the starter spec writes what it read as spec fields (workspaces and their members, package
+managers, lockfiles kept elsewhere, Docker contexts, lint and type check)."""
 
 from __future__ import annotations
 
@@ -60,17 +61,22 @@ def test_the_starter_spec_holds_the_facts_and_hints(tmp_path: Path) -> None:
     root = repo_shapes.build(repo_shapes.TURBO, tmp_path)
     text = starter_spec(detect(root), schema="x.json")
     assert 'default_branch: "main"   # from origin/HEAD' in text
-    assert "# package_manager: pnpm   # from pnpm-lock.yaml" in text
-    assert '# version_file: ".nvmrc"' in text and '# workspace: "."' in text
-    assert '# docker context: "."' in text
+    # The workspace root installs once; its members take its toolchain and say where.
+    assert ('workspaces:\n  acme:\n    path: "."\n    language: node\n'
+            '    version: "20.11.1"      # from .nvmrc\n'
+            '    package_manager: pnpm   # from pnpm-lock.yaml\n') in text
+    assert '    workspace: acme   # installs once at "."' in text
+    assert '    docker: {context: "."}   # it is built from there' in text
     # Prisma in a shared package: its schema drift is checked through a service using it.
     assert "# schema_drift: {service: api, preset: prisma" in text
     assert "#   packages/eslint-config: a config-only package" in text
     (root / "harden-ci.yaml").write_text(text, encoding="utf-8")
     _, spec = load(root / "harden-ci.yaml")
     assert spec.project.shared_paths == ["packages/database", "packages/ui", "pnpm-lock.yaml"]
-    assert {n: (s.path, s.version, s.test) for n, s in spec.services.items()} == {
-        "web": ("apps/web", "20.11.1", "pnpm test"), "api": ("apps/api", "20.11.1", "pnpm test")}
+    assert {n: (s.path, s.version, s.test, s.manager_name, s.workspace, s.docker.context
+                if s.docker else None) for n, s in spec.services.items()} == {
+        "web": ("apps/web", "20.11.1", "pnpm test", "pnpm", "acme", "."),
+        "api": ("apps/api", "20.11.1", "pnpm test", "pnpm", "acme", ".")}
 
 
 @pytest.mark.parametrize("name", ["gosrv", "kit"])

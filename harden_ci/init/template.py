@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from harden_ci.errors import Location, SpecError
-from harden_ci.init.detect import DetectedService, Stack
+from harden_ci.init.detect import DetectedService, Stack, slug
 from harden_ci.init.toolchain import Detected
 from harden_ci.model.services import LANGUAGE_DEFAULTS
 
@@ -33,51 +33,96 @@ def _q(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def _hints(found: Detected) -> list[str]:
-    """Facts the spec has no field for yet, as comments to keep when it does."""
-    lines = []
-    if found.package_manager:
-        flavour = f" ({found.variant})" if found.variant else ""
+def _manager(found: Detected) -> str | None:
+    if found.package_manager == "yarn" and found.variant == "berry":
+        return "yarn-berry"
+    return found.package_manager
+
+
+def _toolchain(language: str, found: Detected, folder: str) -> list[str]:
+    """The version (from its file, or the default), the package manager and a lockfile
+    kept outside `folder`, as spec fields: what a service or a workspace root sets."""
+    defaults = LANGUAGE_DEFAULTS[language]
+    lines = [f"    version: {_q(found.version)}      # from {found.version_file}"
+             if found.version and found.version_file else
+             f"    version: {_q(defaults.version)}      # the default; quote it"
+             if defaults.version else "    # version: the runner's toolchain, or "
+             "a rust-toolchain.toml"]
+    if manager := _manager(found):
         source = f"   # from {found.lockfile}" if found.lockfile else ""
-        lines.append(f"    # package_manager: {found.package_manager}{flavour}{source}")
-    if found.version_file:
-        lines.append(f"    # version_file: {_q(found.version_file)}")
-    if found.workspace is not None:
-        lines.append(f"    # workspace: {_q(found.workspace)}   # installs once at the "
-                     "workspace root")
+        lines.append(f"    package_manager: {manager}{source}")
+    # pip's "lockfile" is a requirements file: the default install reads the folder's own.
+    if (found.lockfile and manager != "pip"
+            and os.path.dirname(found.lockfile) != ("" if folder == "." else folder)):
+        lines.append(f"    lockfile: {_q(found.lockfile)}")
     return lines
 
 
-def _service(service: DetectedService) -> list[str]:
+def _checks(found: Detected) -> list[str]:
+    return [f"    {kind}: {_q(command)}   # from {source}" for kind, command, source
+            in (("lint", found.lint, found.lint_source),
+                ("typecheck", found.typecheck, found.typecheck_source)) if command]
+
+
+def _service(service: DetectedService, workspace: str | None) -> list[str]:
     found = service.detected
     lines = [f"  # found: {', '.join(service.evidence)}" if service.evidence else "",
              f"  {service.name}:", f"    path: {_q(service.path)}"]
-    if service.language:
-        defaults = LANGUAGE_DEFAULTS[service.language]
-        version = (f"    version: {_q(found.version)}      # from {found.version_file}"
-                   if found.version and found.version_file else
-                   f"    version: {_q(defaults.version)}      # the default; quote it"
-                   if defaults.version else "    # version: the runner's toolchain, or "
-                   "a rust-toolchain.toml")
-        test = (f"    test: {_q(found.test)}   # from {found.test_source}" if found.test else
-                f"    # test: {_q(defaults.test)}   # the default; reports go to "
-                "$HARDEN_CI_REPORTS_DIR")
-        checks = [f"    {kind}: {_q(command)}   # from {source}" for kind, command, source
-                  in (("lint", found.lint, found.lint_source),
-                      ("typecheck", found.typecheck, found.typecheck_source)) if command]
-        lines += [f"    language: {service.language}", version, *_hints(found),
-                  f"    # install: {_q(defaults.install)}   # the default", *checks, test,
+    if service.language and workspace is not None:
+        # A member takes its workspace's language, manager, version and install.
+        lines += [f"    workspace: {workspace}   # installs once at {_q(found.workspace or '.')}",
+                  *_checks(found), _test(service.language, found)]
+    elif service.language:
+        lines += [f"    language: {service.language}",
+                  *_toolchain(service.language, found, service.path),
+                  "    # install: the package manager's frozen-lockfile install, the default",
+                  *_checks(found),
+                  _test(service.language, found),
                   "    # shards: 2                # split the unit tests over parallel jobs"]
     else:
         lines.append("    # container-only: built and scanned from its Dockerfile")
     if service.dockerfile:
         lines.append(f"    dockerfile: {_q(service.dockerfile)}")
         if found.docker_context and found.docker_context != service.path:
-            lines.append(f"    # docker context: {_q(found.docker_context)}   # it is built "
-                         "from there")
+            lines.append(f"    docker: {{context: {_q(found.docker_context)}}}   # it is "
+                         "built from there")
     if service.openapi:
         lines.append(f"    openapi: {_q(service.openapi)}")
     return [line for line in lines if line]
+
+
+def _test(language: str, found: Detected) -> str:
+    return (f"    test: {_q(found.test)}   # from {found.test_source}" if found.test else
+            f"    # test: {_q(LANGUAGE_DEFAULTS[language].test)}   # the default; reports "
+            "go to $HARDEN_CI_REPORTS_DIR")
+
+
+def _workspace_names(stack: Stack) -> dict[str, str]:
+    """Workspace root → entry name, for roots with a member service of one language."""
+    names: dict[str, str] = {}
+    for service in stack.services:
+        root = service.detected.workspace
+        if root is None or service.language is None or root in names:
+            continue
+        members = [s for s in stack.services if s.detected.workspace == root]
+        if len({s.language for s in members}) != 1:
+            continue  # a root whose members differ in language is no one toolchain
+        base = slug(stack.project if root == "." else os.path.basename(root), "workspace")
+        name = base if base not in names.values() else f"{base}-{len(names) + 1}"
+        names[root] = name
+    return names
+
+
+def _workspaces(stack: Stack, names: dict[str, str]) -> list[str]:
+    if not names:
+        return []
+    lines = ["# Monorepo roots whose one install serves their member services.", "workspaces:"]
+    for root, name in names.items():
+        first = next(s for s in stack.services if s.detected.workspace == root)
+        assert first.language is not None
+        lines += [f"  {name}:", f"    path: {_q(root)}", f"    language: {first.language}",
+                  *_toolchain(first.language, first.detected, root)]
+    return [*lines, ""]
 
 
 def _project(stack: Stack) -> list[str]:
@@ -157,8 +202,10 @@ def _schema_drift(stack: Stack) -> list[str]:
 
 def starter_spec(stack: Stack, schema: str | None = None) -> str:
     services: list[str] = []
+    workspaces = _workspace_names(stack)
     for service in stack.services:
-        services += _service(service)
+        services += _service(service, workspaces.get(service.detected.workspace or "")
+                             if service.detected.workspace is not None else None)
     if not services:
         services = _empty_repo_service()
     lines = [
@@ -172,6 +219,7 @@ def starter_spec(stack: Stack, schema: str | None = None) -> str:
         "",
         *_project(stack),
         "",
+        *_workspaces(stack, workspaces),
         "# One entry per deployable; the name becomes part of job ids.",
         *_left_out(stack),
         "services:",

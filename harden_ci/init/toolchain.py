@@ -12,9 +12,9 @@ from harden_ci.init.scan import Tree, ancestors, join
 
 @dataclass
 class Detected:
-    """Facts init read for one service, each with the file it came from. The package
-    manager, version file, workspace and Docker context are reported here (and as
-    commented hints in the starter spec) until the spec has fields for them."""
+    """Facts init read for one service, each with the file it came from; the starter spec
+    writes each as its spec field (`package_manager`, `lockfile`, `version`, `workspace`,
+    `docker.context`, `test`, `lint`, `typecheck`) with that file in a comment."""
 
     package_manager: str | None = None
     """npm, pnpm, yarn, bun; pip, uv, poetry, pdm; go, cargo, maven, gradle, dotnet."""
@@ -94,6 +94,10 @@ def package_manager(tree: Tree, language: str, folder: str, workspace: str | Non
         _python_manager(tree, folder, stop, found)
     elif language == "go":
         found.package_manager = "go"
+        # A go.work root installs every module at once; its go.work.sum is the workspace's.
+        if workspace is not None and tree.has(join(workspace, "go.work.sum")):
+            found.lockfile = join(workspace, "go.work.sum")
+            return
         found.lockfile = next((join(w, "go.sum") for w in _up_to(folder, stop)
                                if tree.has(join(w, "go.sum"))), None)
     elif language == "rust":
