@@ -200,6 +200,18 @@ def _schema_drift(stack: Stack) -> list[str]:
             '  #                database_image: "postgres:17@sha256:<digest>"}', *also]
 
 
+def _contract(stack: Stack) -> list[str]:
+    """The repository declares an API: its documents are linted and breaking changes fail
+    every pull request (fork PRs and the merge queue too), unless `info.version` takes a
+    major bump."""
+    found = [s.openapi for s in stack.services if s.openapi]
+    if not found:
+        return []
+    return [f"# found {', '.join(found)}: Spectral lints it, and a breaking change against",
+            "# the base fails the pull request unless info.version takes a major bump.",
+            "tests:", "  contract: {breaking_changes: fail}", ""]
+
+
 def starter_spec(stack: Stack, schema: str | None = None) -> str:
     services: list[str] = []
     workspaces = _workspace_names(stack)
@@ -227,6 +239,7 @@ def starter_spec(stack: Stack, schema: str | None = None) -> str:
         "",
         *_gates(stack),
         "",
+        *_contract(stack),
         "# SBOM, cosign keyless signature and provenance for every pushed image (once",
         "# project.registry is set). slsa: true adds SLSA Build L3 provenance.",
         "supply_chain: {sbom: cyclonedx, sign: keyless, provenance: true}",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import glob
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -35,7 +36,9 @@ def main(c: s.Call) -> None:
         targets = sorted(glob.glob(f"**/{dockerfile}", recursive=True))
         command += ["--", *targets]
     else:
-        command += dockerfile.split()
+        # hadolint.sh line 40: `eval "$COMMAND" "$flags"`, so the shell splits the input
+        # and removes its quotes ('a b/Dockerfile' stays one path).
+        command += shlex.split(dockerfile)
     proc = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **env})
     results = proc.stdout.rstrip("\n")
     output = env["HADOLINT_OUTPUT"]
