@@ -13,6 +13,8 @@ scenarios of tests/test_canary_real_prometheus.py. The same scenarios through
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -300,3 +302,13 @@ def test_a_route_changed_by_hand_is_never_rewritten(prometheus: Any, runner: Run
     assert len(patches) == 2 and all("--type=json" in call for call in patches)
     operations = json.loads(patches[0][patches[0].index("--patch") + 1])
     assert [op["op"] for op in operations] == ["test"] * 4 + ["add"] * 2
+
+
+def test_explain_says_the_job_shifts_the_traffic(tmp_path: Path) -> None:
+    path = tmp_path / "harden-ci.yaml"
+    path.write_text(json.dumps(spec(), indent=1), "utf-8")
+    done = subprocess.run([sys.executable, "-m", "harden_ci", "explain", str(path)],
+                          capture_output=True, text=True, encoding="utf-8", timeout=120, check=True)
+    row = next(line for line in done.stdout.splitlines() if "`delivery.canary.provider`" in line)
+    assert "harden-ci's job, patching the weights of HTTPRoute \\`shop/web\\`" in row, row
+    assert "no controller: the rollback to stable 100% runs in the job, unlike argo-rollouts" in row
