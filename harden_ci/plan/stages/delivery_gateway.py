@@ -14,6 +14,8 @@ operations on backendRefs 0 and 1 make the API server refuse the patch if the ro
 changed by hand. Promotion redeploys the stable workload and resets the weights to stable
 100 / canary 0, so every rollout starts from the same route; rollback (a failed or
 cancelled run) sets the same weights from the job: nothing in the cluster does it for us.
+A failure after the stable redeploy began rolls back to stable, by then the new version:
+it passed every step's analysis, and the old image is no longer deployed anywhere.
 """
 
 from __future__ import annotations
