@@ -857,6 +857,16 @@ _CANARY_METRICS = fields({"prometheus": urls()}, optional={
     "window": st.sampled_from((30, "1m", "90s"))})
 _FLAG_CONFIGMAP = fields({"name": text_field()}, optional={
     "namespace": text_field(), "key": text_field()})
+# Kubernetes names (the model checks their grammar); the canary's Service is the stable's
+# name with a suffix, so the two always differ.
+_K8S_LABELS = st.from_regex(r"[a-z]([-a-z0-9]{0,20}[a-z0-9])?", fullmatch=True)
+_K8S_SUBDOMAINS = st.lists(_K8S_LABELS, min_size=1, max_size=3).map(".".join)
+_GATEWAY_ROUTE = st.tuples(_K8S_LABELS, fields(
+    {"name": _K8S_SUBDOMAINS, "parent": _K8S_SUBDOMAINS,
+     "port": st.integers(min_value=1, max_value=65535)},
+    optional={"namespace": _K8S_LABELS, "parent_kind": st.sampled_from(("Gateway", "Service")),
+              "parent_namespace": _maybe_null(_K8S_LABELS)})).map(
+    lambda t: {**t[1], "stable_service": t[0], "canary_service": f"{t[0]}-canary"})
 
 
 @st.composite
@@ -871,6 +881,8 @@ def canaries(draw: st.DrawFn, environment: str, llm_checks: bool) -> SpecDict:
         canary["shift"] = draw(command_field())
     if provider == "argo-rollouts" or present(draw, 0.3):
         canary["rollout"] = draw(text_field())
+    if provider == "gateway-api":
+        canary["route"] = draw(_GATEWAY_ROUTE)
     flags = draw(st.sampled_from((None, *choices(_delivery.Canary, "flag_provider"))))
     if flags is not None:
         canary["flag_provider"] = flags
@@ -1031,7 +1043,10 @@ def specs(draw: st.DrawFn, *, min_services: int = 1, max_services: int = 8) -> S
         delivery: SpecDict = {}
         if present(draw):
             llm_checks = bool((spec.get("tests") or {}).get("llm"))
-            delivery["canary"] = draw(canaries(env_name(), llm_checks))
+            delivery["canary"] = canary = draw(canaries(env_name(), llm_checks))
+            target = envs[canary["environment"]]
+            if canary.get("provider") == "gateway-api" and not target.get("deploy"):
+                target["deploy"] = draw(command_field())  # it deploys canary, then stable
         spec["delivery"] = delivery
 
     if "schedules" in sections:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -47,10 +46,7 @@ def _answers(path: Path, answers: dict[str, str]) -> None:
 @pytest.fixture
 def gate(tmp_path: Path) -> Runner:
     runner = Runner(tmp_path)
-    wrapper = runner.temp / "harden-ci" / "bin" / "harden-ci"
-    wrapper.parent.mkdir(parents=True)
-    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m harden_ci "$@"\n', "utf-8")
-    wrapper.chmod(0o755)
+    runner.install_harden_ci()
     return runner
 
 

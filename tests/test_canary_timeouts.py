@@ -104,13 +104,18 @@ def test_every_canary_fits_its_rollback_in_the_job(canary: dict[str, Any]) -> No
 
 @settings(max_examples=60, deadline=None)
 @given(steps=canary_steps(), bake=st.integers(90, 7 * 24 * 3600),
-       flag=st.booleans(), argo=st.booleans())
-def test_bakes_and_steps_in_either_provider(steps: list[int], bake: int, flag: bool,
-                                            argo: bool) -> None:
+       flag=st.booleans(), provider=st.sampled_from(("command", "argo-rollouts", "gateway-api")))
+def test_bakes_and_steps_in_any_provider(steps: list[int], bake: int, flag: bool,
+                                         provider: str) -> None:
     canary: dict[str, Any] = {"environment": "production", "steps": steps, "bake": bake,
-                              "metrics": {"prometheus": "https://prometheus.example.com"}}
+                              "metrics": {"prometheus": "https://prometheus.example.com"},
+                              "provider": provider}
+    argo = provider == "argo-rollouts"
     if argo:
-        canary |= {"provider": "argo-rollouts", "rollout": "api"}
+        canary["rollout"] = "api"
+    elif provider == "gateway-api":
+        canary["route"] = {"name": "api", "parent": "public", "stable_service": "api",
+                           "canary_service": "api-canary", "port": 80}
     else:
         canary["shift"] = "./shift.sh"
     if flag:

@@ -149,6 +149,14 @@ class Runner:
             shutil.copyfile(FAKES / name, target)
             target.chmod(0o755)
 
+    def install_harden_ci(self) -> None:
+        """harden-ci where the job's hashed install puts it ($RUNNER_TEMP/harden-ci/bin),
+        running this checkout's code: gate steps then run as rendered."""
+        wrapper = self.temp / "harden-ci" / "bin" / "harden-ci"
+        wrapper.parent.mkdir(parents=True, exist_ok=True)
+        wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m harden_ci "$@"\n', "utf-8")
+        wrapper.chmod(0o755)
+
     def calls(self, name: str) -> list[list[str]]:
         log = self.bin / f"{name}.calls"
         if not log.exists():

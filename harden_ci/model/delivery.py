@@ -152,12 +152,51 @@ class RollbackRules(SpecModel):
     """Inconclusive windows (too few requests, no data) a bake tolerates; one more rolls back."""
 
 
+# Kubernetes object names: a Service is a DNS-1035 label, a namespace a DNS-1123 label, an
+# HTTPRoute a DNS-1123 subdomain (kubectl and the API server refuse anything else).
+ServiceName = Annotated[str, StringConstraints(pattern=r"^[a-z]([-a-z0-9]*[a-z0-9])?$", max_length=63)]
+Namespace = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)]
+ObjectName = Annotated[str, StringConstraints(
+    pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", max_length=253)]
+
+
+class GatewayRoute(SpecModel):
+    """The HTTPRoute whose first rule splits traffic between the stable and canary Services."""
+
+    name: ObjectName
+    """The HTTPRoute's name."""
+    namespace: Namespace = "default"
+    """Its namespace (the two Services live there too)."""
+    parent: ObjectName
+    """What the route attaches to: a Gateway's name (north-south), or for a mesh (GAMMA)
+    the Service whose traffic it routes, with `parent_kind: Service`."""
+    parent_kind: Literal["Gateway", "Service"] = "Gateway"
+    """The parent's kind: `Gateway`, or `Service` for a mesh route."""
+    parent_namespace: Namespace | None = None
+    """The parent's namespace, when it is not the route's."""
+    stable_service: ServiceName
+    """The Service of the version in production (backendRefs[0] of the first rule)."""
+    canary_service: ServiceName
+    """The Service the canary is deployed behind (backendRefs[1] of the first rule)."""
+    port: int = Field(ge=1, le=65535)
+    """The port of both Services that the route sends traffic to."""
+
+    @model_validator(mode="after")
+    def _two_services(self) -> GatewayRoute:
+        if self.stable_service == self.canary_service:
+            raise ValueError("`stable_service` and `canary_service` must be two Services "
+                             "(the weights split traffic between them)")
+        return self
+
+
 class Canary(SpecModel):
     environment: Name
     """The production environment."""
-    provider: Literal["command", "argo-rollouts"] = "command"
-    """How traffic shifts: your command (weight in env, harden-ci analyses each step), or
-    Argo Rollouts (its controller runs the steps and the analysis harden-ci generates)."""
+    provider: Literal["command", "argo-rollouts", "gateway-api"] = "command"
+    """How traffic shifts: your command (weight in env, harden-ci analyses each step), Argo
+    Rollouts (its controller runs the steps and the analysis harden-ci generates), or the
+    Kubernetes Gateway API (harden-ci's job sets an HTTPRoute's backend weights itself, no
+    controller; see `route`)."""
     shift: Command | None = None
     """For `provider: command`: sets the canary's traffic share from HARDEN_CI_CANARY_WEIGHT."""
     rollback: Command | None = None
@@ -167,6 +206,22 @@ class Canary(SpecModel):
     (a merge patch) and an AnalysisTemplate beside the workflows (`harden-ci/argo-NAME-*.yaml`);
     the canary job applies them, lets `deploy` set the image and follows the Rollout until
     it is Healthy or aborted (`kubectl` and cluster credentials on the runner)."""
+    route: GatewayRoute | None = None
+    """For `provider: gateway-api`: the HTTPRoute that splits traffic. harden-ci writes it
+    beside the workflows (`harden-ci/gateway-httproute.yaml`, stable weight 100, canary 0;
+    apply it once). Each step patches the first rule's weights (canary = step, stable =
+    100 - step) with `kubectl patch --type=json`, whose `test` operations refuse the patch,
+    writing nothing, when backendRefs 0 and 1 are not `stable_service` and `canary_service`
+    on `port`; then the step bakes and is analysed as with `provider: command`. After the
+    100% step passes, `deploy` runs again with HARDEN_CI_CANARY=false to update the stable
+    workload to the new digest, and the weights go back to stable 100 / canary 0 (so the
+    next rollout starts from the same route). A failed or cancelled run sets stable 100 /
+    canary 0 from the job itself. Weighted backendRefs are core conformance for HTTPRoute
+    (Gateway API v1.6.1, `Support for weight: Core`), so any conformant implementation
+    applies it: for example Istio, Cilium, Envoy Gateway, Contour, NGINX Gateway Fabric,
+    Kong, Traefik, GKE Gateway, and meshes through GAMMA HTTPRoutes (Istio, Linkerd).
+    Needs the environment's `deploy` and cluster credentials on the runner; kubectl is
+    installed by the job."""
     flag_provider: Literal["command", "flagd"] = "command"
     """How `feature_flag` ramps: your `flag_command`, or a flagd JSON file in the repo."""
     flag_command: Command | None = None
@@ -210,6 +265,11 @@ class Canary(SpecModel):
                              "HARDEN_CI_CANARY_WEIGHT)")
         if self.provider == "argo-rollouts" and self.rollout is None:
             raise ValueError("`provider: argo-rollouts` needs `rollout` (the Rollout's name)")
+        if self.provider == "gateway-api" and self.route is None:
+            raise ValueError("`provider: gateway-api` needs `route: {name, parent, "
+                             "stable_service, canary_service, port}` (the HTTPRoute)")
+        if self.route is not None and self.provider != "gateway-api":
+            raise ValueError("`route` is for `provider: gateway-api`")
         if self.metrics is None:
             raise ValueError("a canary needs `metrics: {prometheus: URL}` for its analysis")
         if self.feature_flag and self.flag_provider == "command" and self.flag_command is None:

@@ -89,6 +89,13 @@ def dangling_references(spec: Spec) -> list[Reference]:
     if spec.delivery and spec.delivery.canary:
         canary = spec.delivery.canary
         need(("delivery", "canary", "environment"), canary.environment, envs, "environment")
+        target = spec.environments.get(canary.environment)
+        if canary.provider == "gateway-api" and target is not None and not target.deploy:
+            # The weights only move traffic; the canary and the promoted stable need a deploy.
+            problems.append((("delivery", "canary", "provider"), "`provider: gateway-api` needs "
+                             f"environment `{canary.environment}` to have a `deploy` command",
+                             "it deploys the canary (HARDEN_CI_CANARY=true) and then the "
+                             "promoted stable (HARDEN_CI_CANARY=false)"))
     for name, schedule in spec.schedules.items():
         if schedule.environment:
             need(("schedules", name, "environment"), schedule.environment, envs, "environment")

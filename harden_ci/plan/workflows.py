@@ -8,7 +8,14 @@ from harden_ci.plan import forks, limits, managers, release_gate, selfinstall
 from harden_ci.plan.context import PlanContext, load_script, make_context
 from harden_ci.plan.model import Companion, Job, Plan, Step, Trigger, Workflow
 from harden_ci.plan.registry import STAGES, WorkflowKey
-from harden_ci.plan.stages import changes, contract, delivery, delivery_argo, scheduled
+from harden_ci.plan.stages import (
+    changes,
+    contract,
+    delivery,
+    delivery_argo,
+    delivery_gateway,
+    scheduled,
+)
 from harden_ci.plan.stages.iac_lint import ACTIONLINT_CONFIG
 
 CI_FILE = "harden-ci.yml"
@@ -146,6 +153,8 @@ def plan(spec: Spec, spec_file: str, wheel_sha256: str | None = None) -> Plan:
     rolled = any(job.id == delivery.CANARY_JOB for wf in workflows for job in wf.jobs)
     if canary is not None and canary.provider == "argo-rollouts" and rolled:
         companions += delivery_argo.companions(canary)
+    if canary is not None and canary.provider == "gateway-api" and rolled:
+        companions += delivery_gateway.companions(canary)
     companions += selfinstall.tool_companions(workflows)
     labels = custom_labels(spec)
     if labels:

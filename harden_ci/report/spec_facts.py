@@ -17,6 +17,7 @@ from pydantic.fields import FieldInfo
 from harden_ci.load import LoadedSpec
 from harden_ci.model import Spec
 from harden_ci.model import types as spec_types
+from harden_ci.model.delivery import Canary
 from harden_ci.model.types import format_seconds
 
 Path_ = tuple[str | int, ...]
@@ -215,6 +216,19 @@ def budgets(spec: Spec, loaded: LoadedSpec) -> list[Rule]:
     return rules
 
 
+def _shifted_by(canary: Canary) -> str:
+    """Who moves the traffic, and so where a rollback runs."""
+    if canary.provider == "argo-rollouts":
+        return (f"traffic is shifted by the Argo Rollouts controller (Rollout `{canary.rollout}`), "
+                "which runs harden-ci's analysis and aborts the rollout itself")
+    if canary.route is not None:
+        r = canary.route
+        return (f"traffic is shifted by harden-ci's job, patching the weights of HTTPRoute "
+                f"`{r.namespace}/{r.name}` (`{r.stable_service}` / `{r.canary_service}`); no "
+                "controller: the rollback to stable 100% runs in the job, unlike argo-rollouts")
+    return "traffic is shifted by the spec's `shift` command; harden-ci's job analyses each step"
+
+
 def rollback_rules(spec: Spec, loaded: LoadedSpec) -> list[Rule]:
     """How the canary promotes, and what rolls it back automatically."""
     canary = spec.delivery.canary if spec.delivery else None
@@ -225,6 +239,7 @@ def rollback_rules(spec: Spec, loaded: LoadedSpec) -> list[Rule]:
     rules = [
         _rule(loaded, (*base, "steps"), list(canary.steps),
               f"traffic moves {steps} on `{canary.environment}`"),
+        _rule(loaded, (*base, "provider"), canary.provider, _shifted_by(canary)),
         _rule(loaded, (*base, "bake"), canary.bake,
               f"each step holds {format_seconds(canary.bake)} while the analysis runs"),
     ]

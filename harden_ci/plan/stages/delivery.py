@@ -9,7 +9,7 @@ import math
 from harden_ci.model.delivery import Canary, CanaryMetrics, Series
 from harden_ci.plan.context import PlanContext, load_script
 from harden_ci.plan.model import Job, Step, read
-from harden_ci.plan.stages import delivery_argo
+from harden_ci.plan.stages import delivery_argo, delivery_gateway
 from harden_ci.plan.stages.environments import deploy_env
 from harden_ci.plan.stages.verification import judge_env
 from harden_ci.plan.steps import (
@@ -85,10 +85,15 @@ def soak_job(ctx: PlanContext, needs: list[str]) -> Job | None:
 
 
 def _weight_steps(ctx: PlanContext, canary: Canary, percent: int) -> list[Step]:
-    assert canary.shift is not None
-    steps = [_timed(run_command(f"Shift {percent}% of traffic to the canary", canary.shift,
-                                env={"HARDEN_CI_CANARY_WEIGHT": str(percent)}),
-                    COMMAND_MINUTES)]
+    name = f"Shift {percent}% of traffic to the canary"
+    if canary.provider == "gateway-api":
+        steps = [delivery_gateway.shift(canary, percent, f"{name} (HTTPRoute weights)",
+                                        COMMAND_MINUTES)]
+    else:
+        assert canary.shift is not None
+        steps = [_timed(run_command(name, canary.shift,
+                                    env={"HARDEN_CI_CANARY_WEIGHT": str(percent)}),
+                        COMMAND_MINUTES)]
     if canary.feature_flag:
         steps.append(_flag_step(canary, percent))
     return steps
@@ -198,6 +203,8 @@ def canary_job(ctx: PlanContext, needs: list[str],
                               run=load_script("canary-start.sh"), timeout_minutes=SETUP_MINUTES)]
     if canary.provider == "argo-rollouts":
         steps.append(_argo(ctx, canary, "apply"))
+    if canary.provider == "gateway-api":
+        steps.append(delivery_gateway.install_kubectl(ctx, SETUP_MINUTES))
     if env.deploy:
         steps.append(_timed(run_command(f"Deploy the canary to {canary.environment}", env.deploy,
                                         env={**values, **(extra_env or {}),
@@ -209,9 +216,19 @@ def canary_job(ctx: PlanContext, needs: list[str],
         steps.append(_argo(ctx, canary, "follow"))
         if canary.feature_flag:
             steps.append(_flag_step(canary, 100))
-    for percent in canary.steps if canary.provider == "command" else []:
+    for percent in canary.steps if canary.provider != "argo-rollouts" else []:
         steps += _weight_steps(ctx, canary, percent)
         steps.append(_analysis(ctx, canary, percent))
+    if canary.provider == "gateway-api" and env.deploy:
+        # Promotion: the stable workload gets the new digest while the canary serves all
+        # traffic, then the route goes back to stable 100 / canary 0, where the next
+        # rollout starts (its test ops expect the same two Services).
+        steps.append(_timed(run_command(f"Deploy the promoted version to stable ({canary.environment})",
+                                        env.deploy, env={**values, **(extra_env or {}),
+                                                         "HARDEN_CI_CANARY": "false"}),
+                            DEPLOY_MINUTES))
+        steps.append(delivery_gateway.shift(canary, 0, "Send all traffic to the promoted stable",
+                                            COMMAND_MINUTES))
     # A failed step, a step over its timeout, or a cancelled run rolls back; success never.
     steps.append(_rollback(canary))
     if canary.feature_flag:
@@ -228,10 +245,13 @@ def canary_job(ctx: PlanContext, needs: list[str],
 
 
 def _rollback(canary: Canary) -> Step:
+    name = "Roll back (the rollout failed or was cancelled)"
+    if canary.provider == "gateway-api":
+        # No controller to undo it: the job itself puts the route back to stable 100.
+        return delivery_gateway.shift(canary, 0, name, ROLLBACK_MINUTES, if_=ROLLBACK_IF)
     env = {"ROLLBACK_COMMAND": canary.rollback or "", "SHIFT_COMMAND": canary.shift or "",
            "ROLLOUT": canary.rollout or "", "PROVIDER": canary.provider}
-    return Step(name="Roll back (the rollout failed or was cancelled)",
-                run=load_script("canary-rollback.sh"), env=env, if_=ROLLBACK_IF,
+    return Step(name=name, run=load_script("canary-rollback.sh"), env=env, if_=ROLLBACK_IF,
                 timeout_minutes=ROLLBACK_MINUTES)
 
 
