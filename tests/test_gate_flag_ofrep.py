@@ -306,3 +306,14 @@ def test_the_tokens_reach_only_the_flag_steps(tmp_path: Path) -> None:
     others = [s for s in job["steps"] if s not in flag_steps]
     assert others and not any("FLAGS_TOKEN" in json.dumps(s) or "OFREP_TOKEN" in json.dumps(s)
                               for s in others)
+
+
+@pytest.mark.parametrize("given, words", [
+    ("{not json", "--api is not valid"),
+    (json.dumps({**FLAG_API, "ofrep_url": "http://flags.example.com"}), "use https://"),
+    (json.dumps({k: v for k, v in FLAG_API.items() if k != "body"}), "body"),
+])
+def test_the_gate_refuses_a_flag_api_it_cannot_trust(given: str, words: str) -> None:
+    done = gate_invoke("flag-publish", "--flag", FLAG, "--percent", "5",
+                       env={"HARDEN_CI_FLAG_API": given})
+    assert done.exit_code == 2 and words in done.stderr, done.output
