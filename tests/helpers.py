@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import socketserver
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -76,3 +80,18 @@ def build_wheel(tmp_path: Path) -> Path:
             return wheels[0]
         log.append(f"$ {' '.join(args[1:])}\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
     raise AssertionError("could not build a wheel:\n" + "\n".join(log))
+
+
+@contextlib.contextmanager
+def serving(server: socketserver.BaseServer, poll_interval: float = 0.5,
+            ) -> Iterator[socketserver.BaseServer]:
+    """`server` answering from a thread of its own until the block ends, then closed."""
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": poll_interval},
+                              daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

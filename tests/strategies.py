@@ -867,11 +867,26 @@ _GATEWAY_ROUTE = st.tuples(_K8S_LABELS, fields(
     optional={"namespace": _K8S_LABELS, "parent_kind": st.sampled_from(("Gateway", "Service")),
               "parent_namespace": _maybe_null(_K8S_LABELS)})).map(
     lambda t: {**t[1], "stable_service": t[0], "canary_service": f"{t[0]}-canary"})
+# An OpenFeature service's write call: `{flag}` in the URL's path, a JSON body template
+# that says the percentage somewhere (a key, a nested value, text around it), hostile text
+# in the other values.
+_FLAG_BODIES = st.one_of(
+    st.just({"rollout": "{percent}"}),
+    st.builds(lambda label, n: {"flag": "{flag}", "label": label,
+                                "split": [{"variant": "on", "weight": "{percent}"}, n, None, True]},
+              hostile_text(max_size=40), st.integers(-5, 5)),
+    st.just({"{flag}": {"note": "ramp {flag} to {percent}%"}}))
+_FLAG_API = fields({"url": urls().map(lambda url: url.rstrip("/") + "/flags/{flag}"),
+                    "body": _FLAG_BODIES, "ofrep_url": urls()}, optional={
+    "method": st.sampled_from(("PUT", "PATCH", "POST")),
+    "token_secret": _maybe_null(secret_names()), "ofrep_token_secret": _maybe_null(secret_names()),
+    "variant": text_field(), "samples": st.integers(50, 10_000),
+    "settle": st.sampled_from((30, "2m", "90s"))})
 
 
 @st.composite
 def canaries(draw: st.DrawFn, environment: str, llm_checks: bool) -> SpecDict:
-    """`delivery.canary`: either traffic provider, either flag provider, shadow traffic
+    """`delivery.canary`: either traffic provider, any flag provider, shadow traffic
     only where LLM checks score it."""
     canary: SpecDict = {"environment": environment, "metrics": draw(_CANARY_METRICS)}
     provider = draw(st.sampled_from((None, *choices(_delivery.Canary, "provider"))))
@@ -886,14 +901,16 @@ def canaries(draw: st.DrawFn, environment: str, llm_checks: bool) -> SpecDict:
     flags = draw(st.sampled_from((None, *choices(_delivery.Canary, "flag_provider"))))
     if flags is not None:
         canary["flag_provider"] = flags
-    if flags == "flagd" or present(draw, 0.5):
+    openfeature = flags == "openfeature"
+    if flags in ("flagd", "openfeature") or present(draw, 0.5):
         canary["feature_flag"] = draw(text_field())
-    if flags == "flagd" or present(draw, 0.3):
+    if not openfeature and (flags == "flagd" or present(draw, 0.3)):
         canary["flag_file"] = draw(repo_paths())
     if flags == "flagd" and present(draw, 0.6):
         canary["flag_configmap"] = draw(_FLAG_CONFIGMAP)  # else flag_command publishes the file
-    if (canary.get("feature_flag") and flags in (None, "command")) or present(draw, 0.3) \
-            or (flags == "flagd" and "flag_configmap" not in canary):
+    if not openfeature and ((canary.get("feature_flag") and flags in (None, "command"))
+                            or present(draw, 0.3)
+                            or (flags == "flagd" and "flag_configmap" not in canary)):
         canary["flag_command"] = draw(command_field())
     if present(draw, 0.5 if llm_checks else 0.3):  # tests.llm is optional (schema, judge)
         canary["shadow_traffic"] = True
@@ -901,6 +918,8 @@ def canaries(draw: st.DrawFn, environment: str, llm_checks: bool) -> SpecDict:
         canary["shadow_traffic"] = False
     if canary.get("shadow_traffic") or present(draw, 0.3):
         canary["shadow"] = draw(command_field())
+    if openfeature:  # the API call and the OFREP read-back, nothing else
+        canary["flag_api"] = draw(_FLAG_API)
     for key in ("shadow_similarity", "shadow_agreement"):
         if present(draw, 0.3):
             canary[key] = draw(rates())
@@ -1110,6 +1129,7 @@ FREE_TEXT_FIELDS: tuple[tuple[str, ...], ...] = (
     ("delivery", "canary", "flag_configmap", "name"),
     ("delivery", "canary", "flag_configmap", "namespace"),
     ("delivery", "canary", "flag_configmap", "key"),
+    ("delivery", "canary", "flag_api", "variant"),
     ("schedules", "*", "command"),
 )
 # `Text` fields whose validator admits only a narrow form: drawn as constrained fields,

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import gate_invoke, gate_process
+from helpers import gate_invoke, gate_process, serving
 
 from harden_ci.errors import SpecError
 from harden_ci.gates.canary_analysis import Measure, Selectors, Window, analyze_window
@@ -125,14 +125,8 @@ class _FakeProm(http.server.ThreadingHTTPServer):
 @pytest.fixture
 def prom() -> Iterator[_FakeProm]:
     server = _FakeProm()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with serving(server, poll_interval=0.05):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def _client(server: _FakeProm, **kwargs: Any) -> Prometheus:

@@ -12,7 +12,6 @@ waits for the await job, whose token can only read Actions.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from helpers import serving
 from test_scripts import Runner, learnhub, rendered, script_step
 
 from harden_ci.model import Spec
@@ -85,14 +85,8 @@ def api() -> Iterator[RunsApi]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def await_step(workflows: dict[str, dict[str, Any]] | None = None, **knobs: str,

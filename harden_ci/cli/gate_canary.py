@@ -1,5 +1,5 @@
-"""`harden-ci gate canary-analyze` and `harden-ci gate flag-set`: the canary's decision and
-its feature-flag ramp."""
+"""`harden-ci gate canary-analyze`, `flag-set` and `flag-publish`: the canary's decision and
+its feature-flag ramp (a flagd file, or an OpenFeature-compatible service read back over OFREP)."""
 
 from __future__ import annotations
 
@@ -189,4 +189,63 @@ def flag_set(path: Path, flag: str, percent: int, on_variant: str, off_variant: 
     _run(run)
 
 
-COMMANDS: list[click.Command] = [canary_analyze, flag_set]
+FLAG_TOKEN_ENV = "HARDEN_CI_FLAG_TOKEN"
+OFREP_TOKEN_ENV = "HARDEN_CI_OFREP_TOKEN"
+
+
+@click.command("flag-publish")
+@click.option("--api", "api", required=True, envvar="HARDEN_CI_FLAG_API",
+              help="The spec's delivery.canary.flag_api as JSON (url, method, body, ofrep_url, "
+                   f"variant, samples, settle). Tokens come from ${FLAG_TOKEN_ENV} (the write) "
+                   f"and ${OFREP_TOKEN_ENV} (the read-back). Env: HARDEN_CI_FLAG_API.")
+@click.option("--flag", required=True, help="The flag key.")
+@click.option("--percent", type=click.IntRange(0, 100), required=True,
+              help="Share of evaluations on the variant (0-100).")
+@click.option("--timeout", type=click.FloatRange(0.1, 300), default=10.0, show_default=True,
+              help="Seconds per HTTP request.")
+@click.option("--attempts", type=click.IntRange(1, 10), default=3, show_default=True,
+              help="Tries per request on connection errors, HTTP 429 and 5xx.")
+def flag_publish(api: str, flag: str, percent: int, timeout: float, attempts: int) -> None:
+    """Ramp a flag in an OpenFeature-compatible service and read the ramp back over OFREP.
+
+    Sends the flag_api call with the body template filled in, then evaluates the flag for
+    `samples` synthetic targeting keys at OFREP's /ofrep/v1/evaluate/flags/KEY until the share
+    on `variant` matches PERCENT (within four standard deviations; exactly at 0 and 100) or
+    `settle` passes. Exit 0 ramped and seen, 1 the service refused or does not show the ramp,
+    2 bad input.
+
+    \b
+    Example:
+      HARDEN_CI_FLAG_API='{"url": "https://flags.example.com/api/flags/{flag}",
+        "body": {"rollout": "{percent}"}, "ofrep_url": "https://flags.example.com"}' \\
+      harden-ci gate flag-publish --flag new-checkout --percent 25
+    """
+    from harden_ci.cli import _run
+
+    def run() -> int:
+        from harden_ci.gates.flag_ofrep import FlagService, FlagServiceError
+        from harden_ci.model.flag_api import FlagApi
+
+        spec = _validated(FlagApi, api, "--api",
+                          'write it like {"url": "https://…/{flag}", "body": {"rollout": '
+                          '"{percent}"}, "ofrep_url": "https://…"}')
+        service = FlagService(spec, token=os.environ.get(FLAG_TOKEN_ENV) or None,
+                              ofrep_token=os.environ.get(OFREP_TOKEN_ENV) or None,
+                              timeout_s=timeout, attempts=attempts)
+        try:
+            service.publish(flag, percent)
+            click.echo(f"{flag}: {spec.method} {percent}% on `{spec.variant}` accepted", err=True)
+            seen = service.verify(flag, percent)
+        except FlagServiceError as exc:
+            click.echo(f"harden-ci: {flag}: {exc}", err=True)
+            append_step_summary(f"Flag `{flag}` at {percent}%: **failed**: {exc}\n")
+            return 1
+        line = f"{flag}: ramped to {percent}%, read back over OFREP: {seen.describe(spec.variant)}"
+        click.echo(line)
+        append_step_summary(line + "\n")
+        return 0
+
+    _run(run)
+
+
+COMMANDS: list[click.Command] = [canary_analyze, flag_set, flag_publish]

@@ -17,6 +17,7 @@ import json
 import os
 import stat
 from pathlib import Path
+from typing import Protocol
 
 import regex
 
@@ -118,3 +119,16 @@ def search(pattern: regex.Pattern[str], text: str, timeout: float = REGEX_TIMEOU
     except TimeoutError:
         raise PatternTimeout(f"the pattern {pattern.pattern!r} ran longer than {timeout:g} s "
                              "(catastrophic backtracking?)") from None
+
+
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def read_stream(stream: Readable, what: str, limit: int) -> bytes:
+    """At most `limit` bytes of a response or pipe; ValueError past it, so a huge (or endless) body
+    fails after `limit + 1` bytes instead of filling memory."""
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"the {what} is larger than {_size(limit)}")
+    return data

@@ -10,6 +10,7 @@ from pydantic import BeforeValidator, Field, StringConstraints, field_validator,
 
 from harden_ci.model.base import SpecModel
 from harden_ci.model.cron import cron_problem
+from harden_ci.model.flag_api import FlagApi
 from harden_ci.model.types import (
     Command,
     Milliseconds,
@@ -222,8 +223,9 @@ class Canary(SpecModel):
     Kong, Traefik, GKE Gateway, and meshes through GAMMA HTTPRoutes (Istio, Linkerd).
     Needs the environment's `deploy` and cluster credentials on the runner; kubectl is
     installed by the job."""
-    flag_provider: Literal["command", "flagd"] = "command"
-    """How `feature_flag` ramps: your `flag_command`, or a flagd JSON file in the repo."""
+    flag_provider: Literal["command", "flagd", "openfeature"] = "command"
+    """How `feature_flag` ramps: your `flag_command`, a flagd JSON file in the repo, or an
+    OpenFeature-compatible flag service's API (`flag_api`), read back through OFREP."""
     flag_command: Command | None = None
     """Sets the flag to HARDEN_CI_FLAG_PERCENT percent for HARDEN_CI_FLAG."""
     flag_file: RepoPath | None = None
@@ -231,6 +233,10 @@ class Canary(SpecModel):
     flag_configmap: FlagConfigMap | None = None
     """For `flag_provider: flagd`: publish the ramped file into this ConfigMap, which the
     flagd deployment reads (`kubectl` and cluster credentials on the runner)."""
+    flag_api: FlagApi | None = None
+    """For `flag_provider: openfeature`: the API call that writes the ramp and the OFREP
+    endpoint that reads it back (harden-ci makes both calls; a ramp the evaluations do not
+    show fails the step)."""
     shadow: Command | None = None
     """Mirrors a sample of live prompts to the new version: writes the live version's
     answers to HARDEN_CI_SHADOW_LIVE and the new version's answers to the same prompts to
@@ -273,8 +279,8 @@ class Canary(SpecModel):
         if self.metrics is None:
             raise ValueError("a canary needs `metrics: {prometheus: URL}` for its analysis")
         if self.feature_flag and self.flag_provider == "command" and self.flag_command is None:
-            raise ValueError("`feature_flag` needs `flag_command`, or `flag_provider: flagd` "
-                             "with `flag_file`")
+            raise ValueError("`feature_flag` needs `flag_command`, `flag_provider: flagd` "
+                             "with `flag_file`, or `flag_provider: openfeature` with `flag_api`")
         if self.flag_provider == "flagd" and (self.flag_file is None or not self.feature_flag):
             raise ValueError("`flag_provider: flagd` needs `feature_flag` and `flag_file`")
         if self.flag_provider == "flagd" and self.flag_command is None and self.flag_configmap is None:
@@ -284,12 +290,25 @@ class Canary(SpecModel):
                              "`flag_file`, e.g. commits it where flagd syncs from)")
         if self.flag_configmap is not None and self.flag_provider != "flagd":
             raise ValueError("`flag_configmap` is for `flag_provider: flagd`")
+        self._openfeature_fields()
         if self.bake < self.metrics.window:
             raise ValueError(f"`bake` ({self.bake}s) is shorter than one analysis window "
                              f"(`metrics.window`, {self.metrics.window}s)")
         if self.shadow_traffic and self.shadow is None:
             raise ValueError("`shadow_traffic: true` needs a `shadow` command")
         return self
+
+    def _openfeature_fields(self) -> None:
+        if self.flag_provider == "openfeature":
+            if not self.feature_flag or self.flag_api is None:
+                # Without the write call and the OFREP read-back the ramp reaches nothing.
+                raise ValueError("`flag_provider: openfeature` needs `feature_flag` and `flag_api` "
+                                 "(`url`, `body` with {percent}, and `ofrep_url`)")
+            if self.flag_file is not None or self.flag_command is not None:
+                raise ValueError("`flag_provider: openfeature` ramps through `flag_api`; drop "
+                                 "`flag_file` and `flag_command`")
+        elif self.flag_api is not None:
+            raise ValueError("`flag_api` is for `flag_provider: openfeature`")
 
     @field_validator("steps")
     @classmethod

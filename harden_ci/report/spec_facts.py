@@ -249,6 +249,12 @@ def rollback_rules(spec: Spec, loaded: LoadedSpec) -> list[Rule]:
     if canary.feature_flag:
         rules.append(_rule(loaded, (*base, "feature_flag"), canary.feature_flag,
                            f"feature flag `{canary.feature_flag}` ramps with the steps"))
+    if canary.flag_api is not None:
+        api = canary.flag_api
+        rules.append(_rule(loaded, (*base, "flag_api"), api.url,
+                           f"the ramp is written by {api.method} {api.url} and read back over OFREP "
+                           f"at {api.ofrep_url} ({api.samples} evaluations must show it within "
+                           f"{format_seconds(api.settle)}); it rolls back to 0% on failure"))
     if canary.rollback:
         rules.append(_rule(loaded, (*base, "rollback"), canary.rollback,
                            f"a rollback runs `{canary.rollback}`"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 from harden_ci.model.delivery import Canary, CanaryMetrics, Series
+from harden_ci.model.flag_api import FlagApi
 from harden_ci.plan.context import PlanContext, load_script
 from harden_ci.plan.model import Job, Step, read
 from harden_ci.plan.stages import delivery_argo, delivery_gateway
@@ -133,10 +134,27 @@ def _flag_step(canary: Canary, percent: int, if_: str | None = None) -> Step:
                 "CONFIGMAP_KEY": cm.key if cm else ""}
         return Step(name=f"{name} (flagd)", run=load_script("flagd-ramp.sh"), env=env, if_=if_,
                     timeout_minutes=minutes)
+    if canary.flag_provider == "openfeature":
+        return _openfeature_step(canary.flag_api, name, env, if_, minutes)
     assert canary.flag_command is not None
     step = run_command(name, canary.flag_command, env=env)
     step.if_ = if_
     return _timed(step, minutes)
+
+
+def _openfeature_step(api: FlagApi | None, name: str, env: dict[str, str], if_: str | None,
+                      minutes: int) -> Step:
+    assert api is not None
+    env["HARDEN_CI_FLAG_API"] = api.model_dump_json(exclude={"token_secret", "ofrep_token_secret"})
+    # The tokens are env of this step alone, not of the job: no other step can read them.
+    if api.token_secret:
+        env["HARDEN_CI_FLAG_TOKEN"] = f"${{{{ secrets.{api.token_secret} }}}}"
+    if api.ofrep_token_secret:
+        env["HARDEN_CI_OFREP_TOKEN"] = f"${{{{ secrets.{api.ofrep_token_secret} }}}}"
+    # The read-back may wait `settle` for caches; the step's budget covers it and the calls.
+    minutes = max(minutes, math.ceil(api.settle / _MINUTES) + COMMAND_MINUTES)
+    return Step(name=f"{name} (OpenFeature, read back over OFREP)",
+                run=load_script("openfeature-ramp.sh"), env=env, if_=if_, timeout_minutes=minutes)
 
 
 ROLLOUT_START = "rollout-start"
