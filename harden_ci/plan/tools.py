@@ -32,10 +32,10 @@ ATLAS_COMMIT = "a5e0aecc2bb64143bf522734f8ad88e04885fca6"
 # Read with `git rev-parse 'v1.7.12^{commit}'` in a copy of rhysd/actionlint.
 ACTIONLINT_COMMIT = "914e7df21a07ef503a81201c76d2b11c789d3fca"
 
-# gitleaks-action runs gitleaks 8.24.3 unless GITLEAKS_VERSION says otherwise (its
-# src/index.js) and refuses merge_group events; in the merge queue harden-ci builds that
-# same release from source. Read with `git rev-parse 'v8.24.3^{commit}'` in a copy of
-# gitleaks/gitleaks.
+# gitleaks is built from its source at the release tag's commit for every event: the
+# release gitleaks-action v3.0.0 runs unless GITLEAKS_VERSION says otherwise (its
+# src/index.js), which the action downloads with no checksum. Read with
+# `git rev-parse 'v8.24.3^{commit}'` in a copy of gitleaks/gitleaks.
 GITLEAKS_COMMIT = "107a41827bb6698dbbff756b2300537774a1d84c"
 
 TOOLS: dict[str, Tool] = {t.name: t for t in (
@@ -46,10 +46,9 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
     Tool("tflint", "v0.64.0", "release tag of terraform-linters/tflint",
          "NOT hash-pinned: downloaded by the pinned terraform-linters/setup-tflint, whose "
          "`checksums` input is not set (no release checksum recorded yet)"),
-    Tool("gitleaks", "v8.24.3", "default of the pinned gitleaks/gitleaks-action (src/index.js); "
-                                f"in the merge queue built from source at commit {GITLEAKS_COMMIT}",
-         "NOT hash-pinned where gitleaks-action runs it (pull requests, pushes): the action "
-         "downloads the release binary with no checksum; in the merge queue " + _GO),
+    Tool("gitleaks", "v8.24.3", "release tag of gitleaks/gitleaks (the default of gitleaks-action "
+                                "v3.0.0, src/index.js), built from source at commit "
+                                f"{GITLEAKS_COMMIT}", _GO),
     Tool("trufflehog", "3.97.0", "release of the pinned trufflesecurity/trufflehog action",
          "NOT pinned by digest: the pinned action runs its container image by version tag"),
     Tool("cosign", "v3.0.6", "default of the pinned sigstore/cosign-installer action",
