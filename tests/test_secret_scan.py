@@ -331,6 +331,10 @@ def test_a_push_listing_a_forged_commit_fails(runner: Runner, gitleaks: Path,
     result = _scan(runner, gitleaks, "push", ZERO, head, commits=["not-a-sha", head])
     assert result.returncode == 1, _out(result)
     assert "lists a commit that is not a SHA" in result.stderr
+    result = _scan(runner, gitleaks, "push", ZERO, head, commits=["d" * 40, head])
+    assert result.returncode == 1, _out(result)
+    assert "lists a commit that is not in the checkout" in result.stderr
+    assert not (runner.workspace / "results.sarif").exists()
 
 
 def test_a_pull_request_with_no_new_commit_has_nothing_to_scan(

@@ -66,7 +66,12 @@ push_commits() {
   fi
   first="$(jq -r '.commits[0].id' "$GITHUB_EVENT_PATH")"
   last="$(jq -r '.commits[-1].id' "$GITHUB_EVENT_PATH")"
-  is_sha "$first" && is_sha "$last" || fail "the push event lists a commit that is not a SHA"
+  if ! is_sha "$first" || ! is_sha "$last"; then
+    fail "the push event lists a commit that is not a SHA"
+  fi
+  if ! present "$first" || ! present "$last"; then
+    fail "the push event lists a commit that is not in the checkout"
+  fi
   if [ "$first" = "$last" ]; then
     log_opts="-1 $last"
   else
@@ -78,8 +83,9 @@ what="the whole history's"
 log_opts=""
 case "$EVENT_NAME" in
   pull_request|merge_group|push)
-    is_sha "$BASE_SHA" && is_sha "$HEAD_SHA" \
-      || fail "the ${EVENT_NAME} event names no base and head commit SHA"
+    if ! is_sha "$BASE_SHA" || ! is_sha "$HEAD_SHA"; then
+      fail "the ${EVENT_NAME} event names no base and head commit SHA"
+    fi
     present "$HEAD_SHA" || fail "the head commit ${HEAD_SHA} is not in the checkout"
     ;;
   workflow_dispatch|schedule) ;;
