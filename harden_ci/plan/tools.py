@@ -35,6 +35,11 @@ ATLAS_COMMIT = "a5e0aecc2bb64143bf522734f8ad88e04885fca6"
 # Read with `git rev-parse 'v1.7.12^{commit}'` in a copy of rhysd/actionlint.
 ACTIONLINT_COMMIT = "914e7df21a07ef503a81201c76d2b11c789d3fca"
 
+# tflint is built from its source at the release tag's commit: the pinned
+# terraform-linters/setup-tflint downloads the release binary with no checksum unless given
+# one. Read with `git rev-parse 'v0.64.0^{commit}'` in a copy of terraform-linters/tflint.
+TFLINT_COMMIT = "15c65a33b322750f6131e286cd9597896299ba32"
+
 # gitleaks is built from its source at the release tag's commit for every event: the
 # release gitleaks-action v3.0.0 runs unless GITLEAKS_VERSION says otherwise (its
 # src/index.js), which the action downloads with no checksum. Read with
@@ -47,9 +52,9 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
                                   f"commit {ACTIONLINT_COMMIT}", _GO,
          ("rhysd/actionlint", ACTIONLINT_COMMIT)),
     Tool("cyclonedx-bom", "7.5.0", "PyPI release (cyclonedx-py)", _PIP.format("cyclonedx")),
-    Tool("tflint", "v0.64.0", "release tag of terraform-linters/tflint",
-         "NOT hash-pinned: downloaded by the pinned terraform-linters/setup-tflint, whose "
-         "`checksums` input is not set (no release checksum recorded yet)"),
+    Tool("tflint", "v0.64.0", f"release tag of terraform-linters/tflint, built from source at "
+                              f"commit {TFLINT_COMMIT}", _GO,
+         ("terraform-linters/tflint", TFLINT_COMMIT)),
     Tool("gitleaks", "v8.24.3", "release tag of gitleaks/gitleaks (the default of gitleaks-action "
                                 "v3.0.0, src/index.js), built from source at commit "
                                 f"{GITLEAKS_COMMIT}", _GO,
