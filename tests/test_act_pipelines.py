@@ -31,10 +31,11 @@ WHEEL_DIR = "ci"
 
 pytestmark = pytest.mark.slow
 
-# gitleaks-action needs a license for an organisation's repository (its src/index.js asks
-# GitHub for the owner's type); the fixture belongs to an organisation, as a user's would,
-# so the runs carry the secret a user sets. The stub records that it was not verified.
-SECRETS = {"GITLEAKS_LICENSE": "fixture-license-not-verified-here"}
+# The runs carry no secret: the secret scan builds gitleaks from its release commit, with no
+# license and no token.
+SECRETS: dict[str, str] = {}
+LEAK = 'AWS_KEY = "AKIAZ4RQ7TXW2M5KP3LD"\n'  # aws-access-token, entropy above 3
+LOOKALIKE = 'PLACEHOLDER = "AKIAAAAAAAAAAAAAAAAA"\n'  # the same shape, entropy 0: no leak
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,7 @@ def _locked_project(project: str, lock: tuple[tuple[str, ...], ...], root: Path)
 
 
 def _repo(stack: Stack, wheel: Path, tmp_path: Path) -> act.FixtureRepo:
+    _needs_go_for_the_secret_scan()
     missing = [tool for tool in stack.needs if shutil.which(tool) is None]
     if missing:
         pytest.fail(f"{stack.name} needs {', '.join(missing)} on this machine "
@@ -204,11 +206,23 @@ def _repo(stack: Stack, wheel: Path, tmp_path: Path) -> act.FixtureRepo:
     return repo
 
 
-def _needs_go_for_the_queue_scan() -> None:
-    """The merge queue builds gitleaks from source, so every stack's queue run needs Go."""
+def _needs_go_for_the_secret_scan() -> None:
+    """The secret scan builds gitleaks from source, so every run needs Go."""
     if shutil.which("go") is None:
-        pytest.fail("the merge queue's secret scan builds gitleaks: install Go "
+        pytest.fail("the secret scan builds gitleaks: install Go "
                     "(scripts/test.sh installs Debian's golang-go)")
+
+
+def _assert_the_leak_stops_it(run: act.ActRun, whose: str) -> None:
+    """The secret scan, and with it `All required checks`, is red for the one real key
+    (LEAK in settings.py), redacted; LOOKALIKE beside it is not reported."""
+    assert run.returncode != 0, run.explain()
+    assert run.result("secret-scan") == "failure", run.explain()
+    assert run.result("required") == "failure", run.explain()
+    scan = run.output("secret-scan")
+    assert "RuleID:      aws-access-token" in scan and "File:        settings.py" in scan
+    assert scan.count("RuleID:") == 1 and "AKIAZ4RQ7TXW2M5KP3LD" not in scan  # redacted
+    assert f"gitleaks found secrets in {whose} commits" in scan
 
 
 def _tests_log(run: act.ActRun) -> str:
@@ -226,7 +240,21 @@ def test_pull_request_is_green_and_runs_the_tests(stack: Stack, wheel: Path,
     assert run.result("required") == "success", run.explain()
     assert run.result("drift-guard") == "success", run.explain()
     assert re.search(stack.ran, _tests_log(run)), run.explain()
-    assert [r["action"] for r in run.stub_log].count("gitleaks/gitleaks-action") == 1
+    assert "gitleaks/gitleaks-action" not in [r["action"] for r in run.stub_log]
+    scan = run.output("secret-scan")
+    first = repo.pushed(pr.base_sha, pr.head_sha)[0]
+    assert f"--no-merges --first-parent {first}^..{pr.head_sha}" in scan, run.explain()
+    assert re.search(r"No secrets in the pull request's [1-9][0-9]* commit", scan), run.explain()
+
+
+def test_a_secret_in_a_pull_request_turns_it_red(wheel: Path, tmp_path: Path) -> None:
+    """A key committed on the pull request's branch stops it; its look-alike does not count."""
+    stack = STACKS[0]
+    repo = _repo(stack, wheel, tmp_path)
+    pr = repo.open_pull_request({**stack.change, "settings.py": LEAK + LOOKALIKE})
+    run = act.run_act(repo, "pull_request", act.pull_request_event(pr), sha=pr.merge_sha,
+                      folder=tmp_path / "run", secrets=SECRETS)
+    _assert_the_leak_stops_it(run, "the pull request's")
 
 
 @pytest.mark.parametrize("stack", STACKS, ids=lambda s: s.name)
@@ -244,7 +272,6 @@ def test_a_failing_test_turns_the_pull_request_red(stack: Stack, wheel: Path,
 
 @pytest.mark.parametrize("stack", STACKS, ids=lambda s: s.name)
 def test_merge_group_is_green(stack: Stack, wheel: Path, tmp_path: Path) -> None:
-    _needs_go_for_the_queue_scan()
     repo = _repo(stack, wheel, tmp_path)
     pr = repo.open_pull_request(stack.change)
     queue = repo.queue_ref(pr)
@@ -264,22 +291,14 @@ def test_merge_group_is_green(stack: Stack, wheel: Path, tmp_path: Path) -> None
 def test_a_secret_in_the_merge_group_turns_it_red(wheel: Path, tmp_path: Path) -> None:
     """A key that reaches the queue (say, pushed to the pull request after its own scan)
     stops the group; a low-entropy look-alike in the same change does not count."""
-    _needs_go_for_the_queue_scan()
     stack = STACKS[0]
     repo = _repo(stack, wheel, tmp_path)
-    leak = {**stack.change, "settings.py": 'AWS_KEY = "AKIAZ4RQ7TXW2M5KP3LD"\n'
-                                           'PLACEHOLDER = "AKIAAAAAAAAAAAAAAAAA"\n'}
+    leak = {**stack.change, "settings.py": LEAK + LOOKALIKE}
     pr = repo.open_pull_request(leak)
     queue = repo.queue_ref(pr)
     run = act.run_act(repo, "merge_group", act.merge_group_event(pr, queue), sha=pr.merge_sha,
                       folder=tmp_path / "run", secrets=SECRETS)
-    assert run.returncode != 0, run.explain()
-    assert run.result("secret-scan") == "failure", run.explain()
-    assert run.result("required") == "failure", run.explain()
-    scan = run.output("secret-scan")
-    assert "RuleID:      aws-access-token" in scan and "File:        settings.py" in scan
-    assert scan.count("RuleID:") == 1 and "AKIAZ4RQ7TXW2M5KP3LD" not in scan  # redacted
-    assert "gitleaks found secrets in the merge group's commits" in scan
+    _assert_the_leak_stops_it(run, "the merge group's")
 
 
 @pytest.mark.parametrize("stack", STACKS, ids=lambda s: s.name)
@@ -294,6 +313,20 @@ def test_push_to_the_default_branch_is_green(stack: Stack, wheel: Path,
     assert run.returncode == 0, run.explain()
     assert run.result("required") == "success", run.explain()
     assert re.search(stack.ran, _tests_log(run)), run.explain()
+    scan = run.output("secret-scan")
+    assert f"--no-merges {before}..{after}" in scan, run.explain()
+    assert re.search(r"No secrets in the push's [1-9][0-9]* commit", scan), run.explain()
+
+
+def test_a_secret_pushed_to_the_default_branch_turns_the_push_red(wheel: Path,
+                                                                   tmp_path: Path) -> None:
+    stack = STACKS[0]
+    repo = _repo(stack, wheel, tmp_path)
+    pr = repo.open_pull_request({**stack.change, "settings.py": LEAK + LOOKALIKE})
+    before, after = repo.land(pr)
+    run = act.run_act(repo, "push", act.push_event(before, after, commits=repo.pushed(before, after)),
+                      sha=after, folder=tmp_path / "run", secrets=SECRETS)
+    _assert_the_leak_stops_it(run, "the push's")
 
 
 @pytest.mark.parametrize("stack", STACKS, ids=lambda s: s.name)

@@ -31,7 +31,7 @@ from helpers import build_wheel
 PROJECT = Path(__file__).resolve().parent / "fixtures" / "projects" / "python-redis"
 JOB = "unit-tests-ratecache"
 TOKEN = "rc-fixture-token"
-SECRETS = {"GITLEAKS_LICENSE": "fixture-license-not-verified-here", "RATECACHE_API_TOKEN": TOKEN}
+SECRETS = {"RATECACHE_API_TOKEN": TOKEN}
 # No image is pulled under act; the digest is a fixture's, derived, not a real image's.
 IMAGE = "redis:7.4@sha256:" + hashlib.sha256(b"harden-ci fixture: no image is pulled").hexdigest()
 

@@ -22,6 +22,7 @@ from harden_ci.model import parse_spec
 from harden_ci.pipeline import load, render_spec
 from harden_ci.plan.model import Job, Step, Trigger, Uses, Workflow, write
 from harden_ci.plan.pins import catalog
+from harden_ci.plan.tools import ACTIONLINT_COMMIT, GITLEAKS_COMMIT
 from harden_ci.report.explain import as_json, build
 from harden_ci.report.explain_md import to_markdown
 from harden_ci.report.facts import iter_jobs, plan_workflows, secrets_of, tools_used
@@ -104,7 +105,7 @@ def test_every_job_appears_under_its_control_with_every_permission_and_reason(
 def test_secrets_are_found_in_every_value_a_job_passes_on(monkeypatch: pytest.MonkeyPatch) -> None:
     data = explain_json(monkeypatch, "learnhub")
     names = {s["name"] for s in data["secrets"]}
-    assert {"GITHUB_TOKEN", "GITLEAKS_LICENSE"} <= names
+    assert {"GITHUB_TOKEN", "STRIPE_TEST_KEY"} <= names  # the token passed on, a secret in env
     token = next(s for s in data["secrets"] if s["name"] == "GITHUB_TOKEN")
     assert token["automatic"] is True
     # The SLSA call passes the token through `secrets:`; it must be seen there too.
@@ -155,6 +156,9 @@ def test_tools_budgets_rollback_and_environments_come_from_the_spec(
         monkeypatch: pytest.MonkeyPatch) -> None:
     data = explain_json(monkeypatch, "learnhub")
     assert {t["name"] for t in data["tools"]} >= {"zizmor", "actionlint", "cosign"}
+    built = {t["name"]: t["built_from"] for t in data["tools"] if t["built_from"]}
+    assert built["gitleaks"] == {"repository": "gitleaks/gitleaks", "commit": GITLEAKS_COMMIT}
+    assert built["actionlint"]["commit"] == ACTIONLINT_COMMIT and "zizmor" not in built
     budgets = {f"{b['section']}.{b['key']}": b for b in data["budgets"]}
     assert budgets["load.soak.budgets.api_p95_ms"]["value"] == 300
     assert budgets["load.soak.duration"]["value"] == 15 * 60

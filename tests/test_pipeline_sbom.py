@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
@@ -23,6 +24,7 @@ from harden_ci.cli import cli
 from harden_ci.pipeline import load, render_spec
 from harden_ci.plan.model import Uses
 from harden_ci.plan.pins import catalog
+from harden_ci.plan.tools import GITLEAKS_COMMIT, TOOLS
 from harden_ci.report.facts import ActionUse, plan_workflows
 from harden_ci.report.pipeline_sbom import action_purl, serial_number, tool_purl
 
@@ -96,6 +98,36 @@ def test_tools_images_and_the_metadata_component(monkeypatch: pytest.MonkeyPatch
     depends = next(d for d in data["dependencies"] if d["ref"] == root["bom-ref"])
     assert set(depends["dependsOn"]) == {c["bom-ref"] for c in data["components"]}
     assert "timestamp" not in data["metadata"]
+
+
+def _source_checkouts(example: str) -> dict[str, str]:
+    """owner/repo -> ref of every checkout of another repository in the committed workflows."""
+    found: dict[str, str] = {}
+    for path in sorted((ROOT / "examples" / example / ".github" / "workflows").glob("*.yml")):
+        for job in (yaml.safe_load(path.read_text(encoding="utf-8")).get("jobs") or {}).values():
+            for step in job.get("steps") or []:
+                with_ = step.get("with") or {}
+                if str(step.get("uses", "")).startswith("actions/checkout@") and "repository" in with_:
+                    found[with_["repository"]] = with_["ref"]
+    return found
+
+
+def test_tools_built_from_source_name_the_commit_the_workflows_check_out(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    checkouts = _source_checkouts("learnhub")
+    assert {"gitleaks/gitleaks", "rhysd/actionlint"} <= set(checkouts)
+    built = {c["name"]: c for c in sbom("learnhub", monkeypatch)["components"]
+             if "harden-ci:commit" in props(c) and c["bom-ref"].startswith("tool:")}
+    assert {"gitleaks", "actionlint"} <= set(built)
+    for name, component in built.items():
+        repository = props(component)["harden-ci:source-repository"]
+        commit = props(component)["harden-ci:commit"]
+        assert TOOLS[name].built_from == (repository, commit)
+        assert checkouts[repository] == commit, f"{name}: the SBOM and the workflow disagree"
+        assert component["purl"] == (f"pkg:generic/{name}@{component['version']}?vcs_url="
+                                     f"git%2Bhttps://github.com/{repository}%40{commit}")
+    assert built["gitleaks"]["version"] == TOOLS["gitleaks"].version
+    assert props(built["gitleaks"])["harden-ci:commit"] == GITLEAKS_COMMIT
 
 
 def test_the_tag_pinned_exception_is_marked(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -170,7 +170,7 @@ class Runner:
     def run(self, step: dict[str, Any], expressions: dict[str, str] | None = None, *,
             matrix: dict[str, Any] | None = None, event: str = "push",
             path: list[Path] | None = None, timeout: float = 300,
-            ) -> subprocess.CompletedProcess[str]:
+            event_path: Path | None = None) -> subprocess.CompletedProcess[str]:
         """Run `step` as the runner does: `bash -e` on its `run:` text, in its
         working-directory, with its `env:`. A value that is exactly `${{ matrix.NAME }}`
         comes from `matrix` (one entry of the job's matrix); every other `${{ }}` value
@@ -194,6 +194,8 @@ class Runner:
             "GITHUB_OUTPUT": str(self.output_file),
             "GITHUB_REPOSITORY": REPOSITORY,
         }
+        if event_path is not None:  # the event's payload, as the runner writes it
+            env["GITHUB_EVENT_PATH"] = str(event_path)
 
         def from_matrix(value: str) -> str | None:
             # matrix.NAME, or the service settings a matrix job reads in its first step

@@ -161,8 +161,8 @@ def _empty_repo_service() -> list[str]:
 
 def _gates(stack: Stack) -> list[str]:
     lines = ["gates:",
-             "  # Scan every change for committed secrets. gitleaks needs a GITLEAKS_LICENSE",
-             "  # secret in organisation repositories; trufflehog needs none.",
+             "  # Scan every change for committed secrets. gitleaks (built from its release",
+             "  # commit) is the hash-pinned choice; trufflehog runs its image by version tag.",
              "  secret_scan: {tool: trufflehog}",
              "  # Lint infrastructure code, Dockerfiles and this repository's own workflows.",
              "  iac_lint:"]

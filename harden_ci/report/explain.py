@@ -244,6 +244,8 @@ def as_json(ex: Explanation) -> dict[str, Any]:
         } for a in ex.actions],
         "harden_ci_source": ex.harden_ci_source,
         "tools": [{"name": t.name, "version": t.version, "source": t.source, "pinned": t.pinned,
+                   "built_from": ({"repository": t.built_from[0], "commit": t.built_from[1]}
+                                  if t.built_from else None),
                    "jobs": [j.as_dict() for j in t.jobs]} for t in ex.tools],
         "toolchains": [t.as_dict() for t in ex.toolchains],
         "unit_tests": [u.as_dict() for u in ex.unit_tests],

@@ -190,6 +190,7 @@ class ToolUse:
     source: str
     jobs: tuple[JobRef, ...]
     pinned: str = ""
+    built_from: tuple[str, str] | None = None  # (owner/repo, commit) of a source build
 
 
 def _mentions(name: str) -> re.Pattern[str]:
@@ -204,7 +205,8 @@ def tools_used(workflows: Iterable[Workflow]) -> list[ToolUse]:
         pattern = _mentions(tool.name)
         jobs = tuple(ref for ref, text in texts if pattern.search(text))
         if jobs:
-            found.append(ToolUse(tool.name, tool.version, tool.source, jobs, tool.pinned))
+            found.append(ToolUse(tool.name, tool.version, tool.source, jobs, tool.pinned,
+                                 tool.built_from))
     return found
 
 

@@ -38,7 +38,7 @@ from packageurl import PackageURL
 
 from harden_ci import __version__
 from harden_ci.plan.model import Workflow
-from harden_ci.report.facts import ActionUse, actions_used, images_used, tools_used
+from harden_ci.report.facts import ActionUse, ToolUse, actions_used, images_used, tools_used
 
 _NPM_SOURCE = re.compile(r"^npm release of (\S+)")
 SERIAL_NAMESPACE = uuid.UUID("6f1f9c8e-3d1c-5b7e-9a51-0c0ffee0ce11")
@@ -89,8 +89,14 @@ def _action_component(action: ActionUse) -> Component:
     )
 
 
-def tool_purl(name: str, version: str, source: str) -> PackageURL:
-    """From where the tool table says the version came: PyPI, npm, or generic."""
+def tool_purl(name: str, version: str, source: str,
+              built_from: tuple[str, str] | None = None) -> PackageURL:
+    """From where the tool table says the version came: PyPI, npm, or generic; a tool built
+    from source names its repository and commit in purl's `vcs_url` qualifier."""
+    if built_from is not None:
+        repository, commit = built_from
+        return PackageURL(type="generic", name=name, version=version,
+                          qualifiers={"vcs_url": f"git+https://github.com/{repository}@{commit}"})
     if source.lower().startswith("pypi release"):
         return PackageURL(type="pypi", name=name, version=version)
     npm = _NPM_SOURCE.match(source)
@@ -100,12 +106,15 @@ def tool_purl(name: str, version: str, source: str) -> PackageURL:
     return PackageURL(type="generic", name=name, version=version)
 
 
-def _tool_component(name: str, version: str, source: str, used_by: str, pinned: str = "",
-                    ) -> Component:
+def _tool_component(tool: ToolUse) -> Component:
+    repository, commit = tool.built_from or (None, None)
     return Component(
-        type=ComponentType.APPLICATION, bom_ref=f"tool:{name}@{version}", name=name,
-        version=version, purl=tool_purl(name, version, source),
-        properties=_props(version_source=source, pinned=pinned or None, used_by=used_by),
+        type=ComponentType.APPLICATION, bom_ref=f"tool:{tool.name}@{tool.version}",
+        name=tool.name, version=tool.version,
+        purl=tool_purl(tool.name, tool.version, tool.source, tool.built_from),
+        properties=_props(version_source=tool.source, pinned=tool.pinned or None,
+                          used_by=", ".join(map(str, tool.jobs)),
+                          source_repository=repository, commit=commit),
     )
 
 
@@ -142,9 +151,7 @@ def serial_number(spec_bytes: bytes) -> uuid.UUID:
 
 def build_bom(workflows: list[Workflow], spec_bytes: bytes, project: str) -> Bom:
     components = [_action_component(a) for a in actions_used(workflows)]
-    components += [_tool_component(t.name, t.version, t.source, ", ".join(map(str, t.jobs)),
-                                  t.pinned)
-                   for t in tools_used(workflows)]
+    components += [_tool_component(t) for t in tools_used(workflows)]
     components += [_image_component(image, ", ".join(map(str, jobs)))
                    for image, jobs in images_used(workflows)]
     root = Component(

@@ -14,7 +14,7 @@ from harden_ci.plan.steps import (
     pip_install_step,
     upload_sarif,
 )
-from harden_ci.plan.tools import ACTIONLINT_COMMIT, PIP_TOOLSETS, version
+from harden_ci.plan.tools import ACTIONLINT_COMMIT, PIP_TOOLSETS, TFLINT_COMMIT, version
 
 CONTROL = "Infrastructure-as-code lint"
 # The spec's one severity scale, in each tool's words.
@@ -22,6 +22,9 @@ _HADOLINT_THRESHOLD = {"critical": "error", "high": "error", "medium": "warning"
 _ZIZMOR_MIN_SEVERITY = {"critical": "high", "high": "high", "medium": "medium", "low": "low"}
 # actionlint's config for runner labels GitHub does not define (a companion file).
 ACTIONLINT_CONFIG = "harden-ci/actionlint.yaml"
+# Where the Terraform job checks out tflint's source: hidden, so `tflint --recursive` skips
+# it (cmd/cli.go skips dot folders).
+TFLINT_SOURCE = ".harden-ci-tflint"
 
 
 def _permissions(ctx: PlanContext, what: str) -> dict[str, Grant]:
@@ -56,13 +59,17 @@ def _checkov(ctx: PlanContext, lint: IacLint, directory: str, framework: str,
 
 def _terraform(ctx: PlanContext, lint: IacLint) -> Job:
     assert lint.terraform is not None
+    # checkov first: it lints the tree before tflint's source (with its Terraform test
+    # fixtures) is checked out into it. tflint is built from its release commit, never the
+    # binary setup-tflint downloads with no checksum.
     steps = [
-        action_step(ctx, "Set up tflint", "terraform-linters/setup-tflint",
-                    {"tflint_version": version("tflint")}),
+        *_checkov(ctx, lint, lint.terraform, "terraform", "checkov-terraform"),
+        *go_tool_from_source(ctx, label="tflint", tool="tflint", version_text=version("tflint"),
+                             repository="terraform-linters/tflint", commit=TFLINT_COMMIT,
+                             source=TFLINT_SOURCE, package="."),
         Step(name="Lint Terraform with tflint", run=load_script("tflint.sh"),
              env={"TERRAFORM_DIR": lint.terraform,
                   "GITHUB_TOKEN": "${{ secrets.GITHUB_TOKEN }}"}),
-        *_checkov(ctx, lint, lint.terraform, "terraform", "checkov-terraform"),
     ]
     return _job(ctx, "iac-terraform", "IaC lint (Terraform)", "Terraform code", steps)
 
