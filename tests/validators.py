@@ -80,6 +80,13 @@ sources and confirmed on 1.32.0 by test_validators_harness.py):
 - jobs calling a reusable workflow (job-level ``uses:``, which cannot take an
   ``environment:``) are not audited, nor is any job of a workflow triggered by
   ``workflow_call``.
+The auditor persona also has self-hosted-runner [medium] (audit/self_hosted_runner.rs): a
+literal ``runs-on:`` list whose first label is ``self-hosted``, a runner ``group:``, a list
+whose first label is an expression (low confidence), or a whole-expression ``runs-on`` naming
+a matrix key whose literal values hold ``self-hosted``. A ``runs-on`` that is one expression
+over a ``fromJSON`` matrix is not flagged. harden-ci writes a literal ``[self-hosted, ...]``
+list where a spec's runner class is one (test_scale.py's spec: the release workflow's
+publish job), so such a spec still gets this finding; nothing here exempts it.
 
 zizmor mechanics found the same way: a plain directory without ``.github/workflows``
 gives "no inputs collected" (exit 3) even with ``--collect=all``; files named
