@@ -445,7 +445,7 @@ def projects() -> st.SearchStrategy[SpecDict]:
         {"name": text_field()},
         optional={"default_branch": branches(), "registry": _maybe_null(registries()),
                   "runner": runners(), "code_scanning": st.booleans(),
-                  "runners": runner_classes(),
+                  "runners": runner_classes(), "secrets_environment": names(),
                   "shared_paths": st.lists(repo_paths(), max_size=3),
                   "release": st.one_of(
                       fields(optional={"trigger": st.just("branch"),
@@ -1079,6 +1079,12 @@ def specs(draw: st.DrawFn, *, min_services: int = 1, max_services: int = 8) -> S
                 schedule["environment"] = None
             schedules[name] = schedule
         spec["schedules"] = schedules
+    # The checks' secrets environment may not be a deploy environment (the model refuses
+    # it); the default, `ci`, can meet a drawn environment of that name too.
+    chosen = spec["project"].get("secrets_environment", "ci")
+    while chosen in envs:
+        chosen = f"{chosen[:36]}-sec"
+        spec["project"]["secrets_environment"] = chosen
     return spec
 
 

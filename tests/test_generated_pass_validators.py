@@ -1,5 +1,5 @@
 """Every example's committed output, and the output of every valid spec fixture, has zero
-findings from the real validators: zizmor (regular and pedantic, offline), actionlint,
+findings from the real validators: zizmor (regular, pedantic and auditor, offline), actionlint,
 the SchemaStore workflow schema and shellcheck on every run: block.
 
 zizmor honours inline ignores here for one reason only: the SLSA generator must be called

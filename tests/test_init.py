@@ -235,7 +235,7 @@ def test_the_action_passes_zizmor_and_its_schema() -> None:
     import validators
 
     zizmor = validators.find_tool("zizmor")
-    for persona in ("regular", "pedantic"):
+    for persona in ("regular", "pedantic", "auditor"):
         result = subprocess.run([zizmor, "--offline", "--persona", persona, "action.yml"],
                                 cwd=ROOT, capture_output=True, text=True, check=False)
         assert result.returncode == 0, result.stdout + result.stderr

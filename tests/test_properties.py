@@ -985,7 +985,8 @@ def _recorded_slsa_exception(finding: str) -> bool:
 @pytest.mark.slow
 def test_random_specs_pass_the_real_validators(tmp_path: Path) -> None:
     """~15 random specs rendered side by side, then one run of every validator over the
-    folder (zizmor regular and pedantic, actionlint, SchemaStore's schema, shellcheck).
+    folder (zizmor regular, pedantic and auditor, actionlint, SchemaStore's schema,
+    shellcheck).
 
     Specs come from _collect (a derandomized nested @given): the same fifteen every run,
     drawn without `strategy.example()`.

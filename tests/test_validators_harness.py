@@ -1,8 +1,8 @@
 """The validator harness is not a hollow pass.
 
 A deliberately bad workflow gets findings from every validator, a small hardened one is
-clean under all five, broken inputs and missing tools raise instead of passing, and the
-zizmor pedantic requirements written down in validators.py still hold.
+clean under all of them, broken inputs and missing tools raise instead of passing, and the
+zizmor pedantic and auditor requirements written down in validators.py still hold.
 """
 
 from __future__ import annotations
@@ -95,6 +95,7 @@ def test_bad_workflow_gets_findings_from_every_validator(repo: Path) -> None:
     assert "artipacked" in regular
     pedantic = _idents(results["zizmor-pedantic"])
     assert regular | {"anonymous-definition", "concurrency-limits"} <= pedantic
+    assert pedantic <= _idents(results["zizmor-auditor"])
 
     actionlint = "\n".join(results["actionlint"])
     assert '"timeout-minute"' in actionlint
@@ -109,7 +110,7 @@ def test_bad_workflow_gets_findings_from_every_validator(repo: Path) -> None:
 
 
 @pytest.mark.parametrize("layout", ["repo", "bare-dir", "file"])
-def test_known_good_workflow_is_clean_under_all_five(tmp_path: Path, layout: str) -> None:
+def test_known_good_workflow_is_clean_under_every_validator(tmp_path: Path, layout: str) -> None:
     if layout == "repo":
         _write(tmp_path / ".github" / "workflows" / "ci.yml", GOOD)
         target: Path = tmp_path
@@ -149,12 +150,14 @@ def test_fast_schema_launch_gives_the_same_verdicts(tmp_path: Path) -> None:
     [
         lambda p: validators.zizmor(p, "regular"),
         lambda p: validators.zizmor(p, "pedantic"),
+        lambda p: validators.zizmor(p, "auditor"),
         validators.actionlint,
         validators.workflow_schema,
         validators.shellcheck_run_blocks,
         validators.all_validators,
     ],
-    ids=["zizmor-regular", "zizmor-pedantic", "actionlint", "schema", "shellcheck", "all"],
+    ids=["zizmor-regular", "zizmor-pedantic", "zizmor-auditor", "actionlint", "schema",
+         "shellcheck", "all"],
 )
 def test_missing_inputs_raise(tmp_path: Path, check: Callable[[validators.Paths], object]) -> None:
     with pytest.raises(ValidatorError, match="no such"):
@@ -208,7 +211,7 @@ def test_ignore_comments_do_not_hide_findings_by_default(tmp_path: Path) -> None
 
 def test_zizmor_rejects_other_personas(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
-        validators.zizmor(tmp_path, "auditor")  # type: ignore[arg-type]
+        validators.zizmor(tmp_path, "strict")  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- lint.cjs contract
@@ -357,6 +360,48 @@ def test_zizmor_pedantic_requirements(tmp_path: Path, case: str) -> None:
     assert validators.zizmor(workflow, "regular") == []
     pedantic = _idents(validators.zizmor(workflow, "pedantic"))
     assert pedantic == (set() if expected is None else {expected})
+
+
+# --------------------------------------------------------------------------- auditor requirements
+
+SECRET_STEP = '      - name: Say hello\n        run: echo "hello"\n'
+
+
+def _reading(value: str, job_keys: str = "") -> str:
+    """GOOD with its run step reading `value` through env:, and `job_keys` on the job."""
+    text = GOOD.replace(SECRET_STEP, SECRET_STEP + f"        env:\n          TOKEN: {value}\n")
+    return text.replace("    timeout-minutes: 10\n", "    timeout-minutes: 10\n" + job_keys)
+
+
+FORK = "github.event.pull_request.head.repo.full_name != github.repository"
+AUDITOR_CASES = {
+    # a job reading a secret -> the auditor-only finding it causes (None: clean)
+    "secret, no environment": (_reading('"${{ secrets.API_KEY }}"'), "secrets-outside-env"),
+    "secret withheld from forks, no environment": (
+        _reading(f"\"${{{{ !({FORK}) && secrets.API_KEY || '' }}}}\""), "secrets-outside-env"),
+    "secret, environment by name": (_reading('"${{ secrets.API_KEY }}"', "    environment: ci\n"),
+                                    None),
+    "secret, environment mapping": (
+        _reading('"${{ secrets.API_KEY }}"', '    environment:\n      name: "ci"\n'), None),
+    "secret withheld from forks, environment": (
+        _reading(f"\"${{{{ !({FORK}) && secrets.API_KEY || '' }}}}\"",
+                 '    environment:\n      name: "ci"\n'), None),
+    "GITHUB_TOKEN, no environment": (_reading('"${{ secrets.GITHUB_TOKEN }}"'), None),
+    "github.token, no environment": (_reading('"${{ github.token }}"'), None),
+}
+
+
+@pytest.mark.parametrize("case", list(AUDITOR_CASES))
+def test_zizmor_auditor_requirements(tmp_path: Path, case: str) -> None:
+    text, expected = AUDITOR_CASES[case]
+    workflow = _write(tmp_path / "ci.yml", text)
+    assert validators.zizmor(workflow, "regular") == []
+    assert validators.zizmor(workflow, "pedantic") == []
+    findings = validators.zizmor(workflow, "auditor")
+    assert _idents(findings) == (set() if expected is None else {expected}), findings
+    # The rest of the toolchain accepts every form written here, so each can be generated.
+    assert validators.actionlint(workflow) == []
+    assert validators.workflow_schema(workflow) == []
 
 
 def test_tools_resolve_next_to_the_interpreter_first() -> None:

@@ -63,6 +63,19 @@ class Project(SpecModel):
     `e2e` (30), `auth-e2e` (20), `llm-checks` (60), `soak` (35), `deploy-preview` and
     `deploy-staging` (30), `dependency-review` (10), `drift-guard` (10). Unit tests take
     each service's `timeout_minutes`; the canary's follows its bake."""
+    secrets_environment: Name = "ci"
+    """The GitHub environment every job that reads the spec's secrets but deploys nowhere
+    references: the unit tests with `test_environment.secrets`, the LLM evals with
+    `tests.llm.secrets`, image publishing with `docker.secrets`, publishing and signing
+    with a registry login (a registry other than `ghcr.io/...`), schedules with `secrets`
+    and no `environment`, and the nightly re-analysis with a metrics `token_secret`. Store
+    those secrets in this environment (Settings > Environments) and only these jobs can
+    read them; a name it does not hold falls back to the repository's secret of that name.
+    GitHub creates the environment on the first run if it does not exist. Give it no
+    required reviewers, wait timer or branch restriction: these jobs run on pull requests
+    and in the merge queue, which an environment without protection rules never holds up.
+    A fork's pull request still gets no secret from it. Jobs that deploy keep their own
+    environment, so this may not name one of `environments`."""
     release: Release = Field(default_factory=Release)
     """What starts the release workflow (default-branch pushes, or tags), which always
     waits for the same commit's checks to pass before publishing."""

@@ -67,6 +67,12 @@ def dangling_references(spec: Spec) -> list[Reference]:
 
     problems += member_problems(spec.services, spec.workspaces)
     envs: dict[str, object] = dict(spec.environments)
+    if spec.project.secrets_environment in envs:
+        problems.append((("project", "secrets_environment"),
+                         f"`{spec.project.secrets_environment}` is a deploy environment of "
+                         "`environments`", "name a GitHub environment of its own for the "
+                         "checks' secrets (the default is `ci`): deploy environments restrict "
+                         "branches and ask for reviewers, which would hold up pull requests"))
     services: dict[str, object] = dict(spec.services)
     if spec.gates and spec.gates.schema_drift:
         need(("gates", "schema_drift", "service"), spec.gates.schema_drift.service, services,

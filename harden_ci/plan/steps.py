@@ -172,6 +172,13 @@ def secret_env(names: list[str]) -> dict[str, str]:
     return {name: f"${{{{ secrets.{name} }}}}" for name in names}
 
 
+def secrets_environment(ctx: PlanContext, reads_secrets: bool) -> str | None:
+    """The environment of a job that deploys nowhere: `project.secrets_environment` when it
+    reads a secret of the user's (so the secret can live in that environment and no other
+    job reads it), else none. GITHUB_TOKEN does not count: GitHub scopes it to the run."""
+    return ctx.spec.project.secrets_environment if reads_secrets else None
+
+
 def var_env(names: list[str]) -> dict[str, str]:
     return {name: f"${{{{ vars.{name} }}}}" for name in names}
 

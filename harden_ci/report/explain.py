@@ -104,6 +104,9 @@ class Explanation:
     policy: PolicyResult | None
     accepted: list[Accepted]
     deploys: str = ""  # whether deploys verify the images they deploy; "" when none do
+    # project.secrets_environment, and the jobs (deploying nowhere) that reference it
+    secrets_environment: str = "ci"
+    secrets_environment_jobs: tuple[JobRef, ...] = ()
 
 
 def _deploys(workflows: list[Workflow]) -> str:
@@ -173,6 +176,10 @@ def build(spec: Spec, loaded: LoadedSpec, workflows: list[Workflow], files: dict
         policy=policy,
         accepted=accepted(spec, loaded),
         deploys=_deploys(workflows),
+        secrets_environment=spec.project.secrets_environment,
+        secrets_environment_jobs=tuple(
+            job_ref(wf, job) for wf, job in iter_jobs(workflows)
+            if job.environment == spec.project.secrets_environment),
     )
 
 
@@ -226,6 +233,8 @@ def as_json(ex: Explanation) -> dict[str, Any]:
                      for c in ex.controls],
         "jobs": [_job_json(wf, job) for wf, job in iter_jobs(wfs)],
         "secrets": _secrets_json(wfs),
+        "secrets_environment": {"name": ex.secrets_environment,
+                                "jobs": [ref.as_dict() for ref in ex.secrets_environment_jobs]},
         "oidc": [{**job_ref(wf, job).as_dict(), "reason": job.permissions["id-token"].reason}
                  for wf, job in iter_jobs(wfs) if is_oidc(job)],
         "environments": [{

@@ -115,6 +115,13 @@ def _permissions(ex: Explanation) -> list[str]:
         lines += _table(["secret", "kind", "read by"], rows)
     else:
         lines += ["No job reads a secret.", ""]
+    if ex.secrets_environment_jobs:
+        lines += [f"Secrets reach these jobs through the GitHub environment "
+                  f"{_code(ex.secrets_environment)} (`project.secrets_environment`; they "
+                  f"deploy nowhere): {_jobs(list(ex.secrets_environment_jobs))}. Store their "
+                  "secrets there, and give it no required reviewers, wait timer or branch "
+                  "restriction: pull requests and the merge queue run these jobs. A fork's "
+                  "pull request gets none of its secrets.", ""]
     oidc = [f"- {_span(job_ref(wf, job))}: {_cell(job.permissions['id-token'].reason)}"
             for wf, job in iter_jobs(ex.workflows) if is_oidc(job)]
     lines += ["### OIDC (`id-token: write`)", ""]

@@ -19,7 +19,13 @@ from harden_ci.plan.forks import FORK_PR
 from harden_ci.plan.model import ROW_TIMEOUT, Job, Matrix, Scalar, Step, health_options, read
 from harden_ci.plan.model import Service as Container
 from harden_ci.plan.stages import changes
-from harden_ci.plan.steps import action_step, cache_inputs, checkout, setup_uv
+from harden_ci.plan.steps import (
+    action_step,
+    cache_inputs,
+    checkout,
+    secrets_environment,
+    setup_uv,
+)
 
 CONTROL = "Unit tests of every affected service (sharded, cached)"
 
@@ -172,6 +178,7 @@ def _own_job(ctx: PlanContext, name: str, service: Service) -> Job:
         permissions={"contents": read("check out the code")},
         matrix=Matrix(include_expression=f"${{{{ fromJSON({output}) }}}}"),
         env=env,
+        environment=secrets_environment(ctx, bool(unit.secrets)),
         services=_containers(unit),
         steps=_steps(ctx, unit),
         control=CONTROL,

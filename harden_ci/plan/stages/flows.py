@@ -114,5 +114,8 @@ def kind_preview(ctx: PlanContext) -> Job | None:
     return Job(id="preview-kind", name=f"Preview in kind ({name}): deploy, contracts, e2e",
                runs_on=ctx.runner, timeout_minutes=45,
                if_=f"${{{{ github.event.action != 'closed' && {environments.SAME_REPOSITORY} }}}}",
+               # The preview environment's own: its secrets reach the e2e steps from there,
+               # behind its protection rules, as they reach the other providers' deploy job.
+               environment=name,
                permissions={"contents": read("check out the app, manifests and suites")},
                steps=steps, control=environments.CONTROL_PREVIEW)

@@ -26,6 +26,7 @@ from harden_ci.plan.steps import (
     action_step,
     checkout,
     runs_on,
+    secrets_environment,
     setup_uv,
     tool_lock_in_repo,
     upload_artifact,
@@ -173,6 +174,7 @@ def _job(ctx: PlanContext, job_id: str, labels: list[str], entries: list[dict[st
         "if-no-files-found": "error", "retention-days": 1}))
     return Job(id=job_id, name="Publish (${{ matrix.service }})",
                runs_on=runs_on(labels), timeout_minutes=45,
+               environment=secrets_environment(ctx, bool(build_secrets) or not uses_ghcr(ctx)),
                permissions=permissions, steps=steps,
                matrix=Matrix(include=_trimmed(entries)), control=CONTROL)
 

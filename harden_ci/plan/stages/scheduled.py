@@ -8,7 +8,13 @@ from harden_ci.plan.context import PlanContext, load_script
 from harden_ci.plan.model import Job, Step, read
 from harden_ci.plan.stages.delivery import metrics_env
 from harden_ci.plan.stages.environments import deploy_env, preview_environment
-from harden_ci.plan.steps import checkout, install_harden_ci, run_command, secret_env
+from harden_ci.plan.steps import (
+    checkout,
+    install_harden_ci,
+    run_command,
+    secret_env,
+    secrets_environment,
+)
 
 REANALYSIS_CRON = "30 4 * * *"
 SWEEP_CRON = "17 */6 * * *"
@@ -37,7 +43,8 @@ def _schedule_job(ctx: PlanContext, name: str, schedule: Schedule) -> Job:
                                "COST_BUDGET": repr(schedule.cost_budget.max)}))
     return Job(id=f"{SCHEDULE_PREFIX}{name}", name=f"Scheduled: {name}", runs_on=ctx.runner,
                timeout_minutes=max(1, schedule.timeout // _MINUTES), if_=_when(schedule.cron),
-               environment=schedule.environment, concurrency_group=f"schedule-{name}",
+               environment=schedule.environment or secrets_environment(ctx, bool(schedule.secrets)),
+               concurrency_group=f"schedule-{name}",
                permissions={"contents": read("check out the job's code")}, steps=steps,
                control="Recurring jobs run one at a time, within their time and cost budgets")
 
@@ -53,6 +60,7 @@ def _reanalysis(ctx: PlanContext) -> Job | None:
            "BAKE": "0s", "REPORT": "live-analysis.json"}
     return Job(id="reanalyse-live", name="Nightly analysis of the live version",
                runs_on=ctx.runner, timeout_minutes=15, if_=_when(REANALYSIS_CRON),
+               environment=secrets_environment(ctx, canary.metrics.token_secret is not None),
                permissions={"contents": read("check out harden-ci's hashed lock")},
                steps=[checkout(ctx), install_harden_ci(ctx),
                       Step(name="Analyse the live version against the budgets",

@@ -15,7 +15,7 @@ from harden_ci.plan.context import PlanContext, load_script
 from harden_ci.plan.model import Grant, Job, Matrix, Step, write
 from harden_ci.plan.stages import publish
 from harden_ci.plan.stages.changes import chunk_count
-from harden_ci.plan.steps import action_step
+from harden_ci.plan.steps import action_step, secrets_environment
 from harden_ci.plan.tools import version
 
 CONTROL = ("Images are signed and attested (SBOM, provenance) by digest, in a job that runs "
@@ -113,6 +113,9 @@ def build(ctx: PlanContext) -> list[Job]:
             id=job_id, name="Sign and attest (${{ matrix.service }})", runs_on=ctx.runner,
             timeout_minutes=20, needs=[publish.DIGESTS_JOB_ID],
             if_=f"${{{{ {rows} != '[]' && {rows} != '' }}}}",
+            # Keyless signatures name the workflow file and ref, which an environment
+            # leaves as they are (it changes only the OIDC token's `sub`).
+            environment=secrets_environment(ctx, not publish.uses_ghcr(ctx)),
             permissions=_permissions(ctx), steps=_steps(ctx, any_python),
             matrix=Matrix(include_expression=f"${{{{ fromJSON({rows}) }}}}"), control=CONTROL))
     return jobs

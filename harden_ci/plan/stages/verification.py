@@ -14,6 +14,7 @@ from harden_ci.plan.steps import (
     install_harden_ci,
     run_command,
     secret_env,
+    secrets_environment,
     setup_toolchain,
     upload_artifact,
 )
@@ -72,6 +73,7 @@ def llm_job(ctx: PlanContext) -> Job | None:
         upload_artifact(ctx, "llm-eval", f"{outputs}\nllm-report.json"),
     ]
     return Job(id=LLM_JOB, name="LLM evals", runs_on=ctx.runner, timeout_minutes=60,
+               environment=secrets_environment(ctx, bool(llm.secrets)),
                permissions={"contents": read("check out the evals and gold answers")},
                steps=steps,
                control="LLM answers match their schema and gold set within tolerance and token "
