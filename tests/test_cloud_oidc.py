@@ -281,3 +281,21 @@ def test_policy_reviewers_fails_when_the_workflow_does_not_check(
     assert failed[0].spec_path == "environments.production.reviewers"
     assert "not verified before deploying (canary)" in failed[0].message
     assert not any(n.startswith("require.reviewers") for n in result.notes)
+
+
+def test_gcp_and_azure_logins_pass_zizmor_and_actionlint(tmp_path: Path) -> None:
+    """The examples cover AWS; this renders the Google Cloud and Azure logins (and the
+    protection check) and runs the same validators on them."""
+    import validators
+    from test_scripts import rendered_files
+
+    folder = tmp_path / ".github" / "workflows"
+    folder.mkdir(parents=True)
+    for name, text in rendered_files(spec(preview_cloud=GCP, production_cloud=AZURE)).items():
+        if name.endswith(".yml") and "/" not in name:
+            (folder / name).write_text(text, encoding="utf-8")
+    written = {path.name for path in folder.iterdir()}
+    assert {"harden-ci-preview.yml", "harden-ci-release.yml", "harden-ci-sweeper.yml"} <= written
+    findings = [*validators.zizmor([tmp_path], "regular"),
+                *validators.zizmor([tmp_path], "pedantic"), *validators.actionlint([tmp_path])]
+    assert findings == []
