@@ -1,4 +1,5 @@
-"""Small helpers shared by test modules: golden files and the gate CLI."""
+"""Small helpers shared by test modules: golden files, the gate CLI, and a scripted REST
+API on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner, Result
 
@@ -95,3 +99,43 @@ def serving(server: socketserver.BaseServer, poll_interval: float = 0.5,
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+Reply = tuple[int, str]  # HTTP status, body
+
+
+@dataclass
+class ScriptedApi:
+    """Answers each GET with the next scripted reply; the last one repeats."""
+
+    replies: list[Reply]
+    requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    url: str = ""
+
+    def next_reply(self, path: str, headers: dict[str, str]) -> Reply:
+        self.requests.append((path, headers))
+        return self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+
+
+@contextlib.contextmanager
+def scripted_api(first: Reply) -> Iterator[ScriptedApi]:
+    """A real HTTP server on 127.0.0.1 answering JSON the way GitHub's REST API does."""
+    state = ScriptedApi(replies=[first])
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            status, body = state.next_reply(self.path, dict(self.headers.items()))
+            data = body.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    with serving(server):
+        yield state

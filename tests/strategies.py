@@ -655,6 +655,37 @@ _ENVIRONMENT_OPTIONAL = fields(optional={
 })
 
 
+_UUIDS = st.uuids().map(str)
+_DIGITS = st.text("0123456789", min_size=1, max_size=20)
+_POOL_ID = st.from_regex(r"[a-z0-9-]{4,32}", fullmatch=True)
+
+
+@st.composite
+def cloud_logins(draw: st.DrawFn) -> SpecDict:
+    """`cloud:`: an AWS role, a Google Cloud workload identity or an Azure app registration."""
+    provider = draw(st.sampled_from(("aws", "gcp", "azure")))
+    if provider == "aws":
+        login: SpecDict = {
+            "provider": "aws",
+            "role_arn": "arn:aws:iam::" + draw(st.text("0123456789", min_size=12, max_size=12))
+                        + ":role/" + draw(st.from_regex(r"[A-Za-z0-9+=,.@_/-]{1,64}",
+                                                        fullmatch=True)),
+            "region": draw(st.sampled_from(("eu-west-1", "us-east-2", "ap-southeast-1",
+                                            "us-gov-west-1")))}
+        if present(draw):
+            login["session_duration"] = draw(st.integers(900, 43200))
+        return login
+    if provider == "gcp":
+        return {"provider": "gcp",
+                "workload_identity_provider":
+                    f"projects/{draw(_DIGITS)}/locations/global/workloadIdentityPools/"
+                    f"{draw(_POOL_ID)}/providers/{draw(_POOL_ID)}",
+                "service_account": draw(st.from_regex(r"[a-z0-9-]{1,30}", fullmatch=True))
+                                   + "@p-1.iam.gserviceaccount.com"}
+    return {"provider": "azure", "client_id": draw(_UUIDS), "tenant_id": draw(_UUIDS),
+            "subscription_id": draw(_UUIDS)}
+
+
 @st.composite
 def _environments(draw: st.DrawFn) -> SpecDict:
     provider = draw(st.sampled_from((None, *choices(_environments_model.Environment,
@@ -677,6 +708,8 @@ def _environments(draw: st.DrawFn) -> SpecDict:
     if provider == "kind" or present(draw):
         env["url"] = draw(urls(pr_number=bool(per_pr)))
     env.update(draw(_ENVIRONMENT_OPTIONAL))
+    if provider != "kind" and present(draw):  # kind has no cloud to log in to
+        env["cloud"] = draw(cloud_logins())
     return env
 
 

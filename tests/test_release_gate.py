@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from helpers import serving
+from helpers import Reply, ScriptedApi, scripted_api
 from test_scripts import Runner, learnhub, rendered, script_step
 
 from harden_ci.model import Spec
@@ -38,9 +36,6 @@ REPOSITORY = "acme/learnhub"
 
 # --------------------------------------------------------------------- a fake runs API
 
-Reply = tuple[int, str]  # HTTP status, body
-
-
 def runs(*entries: dict[str, Any]) -> Reply:
     return 200, json.dumps({"total_count": len(entries), "workflow_runs": list(entries)})
 
@@ -53,39 +48,12 @@ def run(conclusion: str | None, *, status: str = "completed", sha: str = SHA,
             "html_url": f"https://github.invalid/{REPOSITORY}/actions/runs/{run_id}"}
 
 
-@dataclass
-class RunsApi:
-    """Answers each request with the next scripted reply; the last one repeats."""
-
-    replies: list[Reply]
-    requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
-    url: str = ""
-
-    def next_reply(self, path: str, headers: dict[str, str]) -> Reply:
-        self.requests.append((path, headers))
-        return self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+RunsApi = ScriptedApi
 
 
 @pytest.fixture
 def api() -> Iterator[RunsApi]:
-    state = RunsApi(replies=[runs()])
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            status, body = state.next_reply(self.path, dict(self.headers.items()))
-            data = body.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    with serving(server):
+    with scripted_api(runs()) as state:
         yield state
 
 

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from harden_ci.model.base import SpecModel
+from harden_ci.model.cloud import CloudLogin
 from harden_ci.model.types import Command, RepoPath, Seconds, SecretName, Text, Url
 
 
@@ -23,7 +24,13 @@ class Environment(SpecModel):
     url: Url | None = None
     """The environment's URL; `{number}` stands for the pull request number."""
     reviewers: bool = False
-    """Require approval (GitHub environment protection rules) before deploying."""
+    """Require approval (GitHub environment protection rules) before deploying. The deploy
+    job checks through the API, before it deploys, that the environment really has required
+    reviewers and a deployment-branch policy, and fails otherwise."""
+    cloud: CloudLogin | None = None
+    """Log in to AWS, Google Cloud or Azure through GitHub OIDC right before the deploy (and
+    teardown): short-lived credentials instead of long-lived secrets. Only the jobs that
+    deploy to this environment get `id-token: write`."""
     secrets: list[SecretName] = Field(default_factory=list)
     """Secrets the deploy needs, passed as env variables of the same name."""
     vars: list[SecretName] = Field(default_factory=list)
@@ -43,6 +50,9 @@ class Environment(SpecModel):
         if self.per_pull_request and self.provider == "command" and self.teardown is None:
             raise ValueError("a `per_pull_request` environment needs a `teardown` command")
         if self.provider == "kind":
+            if self.cloud is not None:
+                raise ValueError("`provider: kind` deploys into a cluster inside the job: it "
+                                 "has no cloud to log in to (drop `cloud`)")
             if self.manifests is None:
                 raise ValueError("`provider: kind` needs `manifests` (a folder or Helm chart)")
             if not self.per_pull_request:

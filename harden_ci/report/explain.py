@@ -241,7 +241,7 @@ def as_json(ex: Explanation) -> dict[str, Any]:
             "name": e.name, "per_pull_request": e.per_pull_request, "provider": e.provider,
             "url": e.url, "reviewers": e.reviewers, "protection": e.protection,
             "secrets": list(e.secrets), "variables": list(e.variables),
-            "location": e.location, "jobs": _env_jobs(wfs, e.name),
+            "credentials": e.credentials, "location": e.location, "jobs": _env_jobs(wfs, e.name),
         } for e in ex.environments],
         "budgets": [_rule_json(r) for r in ex.budgets],
         "rollback": [_rule_json(r) for r in ex.rollback],

@@ -140,9 +140,9 @@ def _environments(ex: Explanation) -> list[str]:
                 if job.environment == e.name]
         rows.append([_code(e.name), _cell(f"{kind}, {e.provider}"), _cell(e.url or ""),
                      _cell(e.protection), ", ".join(_code(s) for s in e.secrets) or "none",
-                     _jobs(jobs) or "none"])
+                     _cell(e.credentials), _jobs(jobs) or "none"])
     return [*lines, *_table(["environment", "kind", "url", "protection", "secrets",
-                             "jobs in it"], rows)]
+                             "credentials", "jobs in it"], rows)]
 
 
 def _rules(title: str, rules: list[Rule], empty: str) -> list[str]:

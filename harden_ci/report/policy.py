@@ -39,6 +39,7 @@ from harden_ci.model.types import (
     Text,
     format_seconds,
 )
+from harden_ci.report.protection import reviewers_verdict
 from harden_ci.report.spec_facts import Path_, dotted, where
 
 
@@ -200,6 +201,7 @@ class PolicyResult:
     name: str | None
     rules: tuple[str, ...]  # every rule the policy turns on
     violations: tuple[Violation, ...]
+    notes: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -207,7 +209,8 @@ class PolicyResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {"policy": self.policy_file, "name": self.name, "passed": self.passed,
-                "rules": list(self.rules), "violations": [v.as_dict() for v in self.violations]}
+                "rules": list(self.rules), "violations": [v.as_dict() for v in self.violations],
+                "notes": list(self.notes)}
 
 
 # require.<key> → (spec path, is it on?)
@@ -237,6 +240,7 @@ class _Checker:
         self.spec, self.loaded, self.policy = spec, loaded, policy
         self.rules: list[str] = []
         self.violations: list[Violation] = []
+        self.notes: list[str] = []  # what a passing rule rests on, said in the output
 
     def rule(self, rule: Path_) -> None:
         self.rules.append(dotted(rule))
@@ -298,6 +302,13 @@ def _requirements(c: _Checker) -> None:
             c.fail(rule, ("environments", name, "reviewers"), f"environment `{name}` must "
                    "require reviewers (`reviewers: true`)", "reviewers: true", "reviewers: false",
                    at=(*rule, index))
+        elif env is not None:  # the spec's word is not proof: the deploy jobs must check
+            ok, text = reviewers_verdict(c.spec, c.loaded.source, name)
+            if ok:
+                c.notes.append(text)
+            else:
+                c.fail(rule, ("environments", name, "reviewers"), text,
+                       "verified at deploy time", "not verified", at=(*rule, index))
 
 
 def _gates(c: _Checker) -> None:
@@ -370,12 +381,13 @@ def check_policy(spec: Spec, loaded: LoadedSpec, policy: LoadedPolicy) -> Policy
     for step in (_requirements, _gates, _soak, _canary, _tests):
         step(checker)
     return PolicyResult(policy_file=policy.loaded.source, name=policy.policy.name,
-                        rules=tuple(checker.rules), violations=tuple(checker.violations))
+                        rules=tuple(checker.rules), violations=tuple(checker.violations),
+                        notes=tuple(checker.notes))
 
 
 def format_text(result: PolicyResult, spec_file: str) -> str:
     """Plain text (no colour): one line per violation, then a verdict."""
-    lines = [str(v) for v in result.violations]
+    lines = [str(v) for v in result.violations] + [f"note: {n}" for n in result.notes]
     label = f"policy {result.name!r} ({result.policy_file})" if result.name else result.policy_file
     if result.violations:
         lines.append(f"{spec_file}: {len(result.violations)} violation(s) of {label}")

@@ -18,6 +18,7 @@ from harden_ci.load import LoadedSpec
 from harden_ci.model import Spec
 from harden_ci.model import types as spec_types
 from harden_ci.model.delivery import Canary
+from harden_ci.model.environments import Environment
 from harden_ci.model.types import format_seconds
 
 Path_ = tuple[str | int, ...]
@@ -282,6 +283,17 @@ class EnvironmentFacts:
     secrets: tuple[str, ...]
     variables: tuple[str, ...]
     location: str
+    credentials: str  # how the deploy reaches its cloud: OIDC, long-lived secrets, or neither
+
+
+def credentials(env: Environment) -> str:
+    """How deploys to `env` authenticate, as a reviewer should read it."""
+    if env.cloud is not None:
+        return (f"OIDC login to {env.cloud.provider} as {env.cloud.identity()} "
+                "(short-lived credentials, `id-token: write` in its deploy jobs only)")
+    if env.secrets:
+        return "deploys with long-lived credentials: " + ", ".join(env.secrets)
+    return "no credentials passed to the deploy"
 
 
 def environments(spec: Spec, loaded: LoadedSpec) -> list[EnvironmentFacts]:
@@ -289,7 +301,9 @@ def environments(spec: Spec, loaded: LoadedSpec) -> list[EnvironmentFacts]:
     for name, env in spec.environments.items():
         if env.reviewers:
             protection = (f"required reviewers: jobs deploying here name the GitHub environment "
-                          f"`{name}`; add its reviewers in Settings → Environments")
+                          f"`{name}` and check through the API, before deploying, that it has "
+                          "required reviewers and a deployment branch policy (set them in "
+                          "Settings → Environments)")
         elif env.per_pull_request:
             protection = (f"ephemeral per pull request (swept after {format_seconds(env.ttl)}); "
                           "fork pull requests never deploy")
@@ -299,5 +313,5 @@ def environments(spec: Spec, loaded: LoadedSpec) -> list[EnvironmentFacts]:
             name=name, per_pull_request=env.per_pull_request, provider=env.provider,
             url=env.url, reviewers=env.reviewers, protection=protection,
             secrets=tuple(env.secrets), variables=tuple(env.vars),
-            location=where(loaded, ("environments", name))))
+            location=where(loaded, ("environments", name)), credentials=credentials(env)))
     return found

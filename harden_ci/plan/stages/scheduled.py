@@ -6,8 +6,9 @@ from __future__ import annotations
 from harden_ci.model.delivery import Schedule
 from harden_ci.plan.context import PlanContext, load_script
 from harden_ci.plan.model import Job, Step, read
+from harden_ci.plan.stages import deploy_access
 from harden_ci.plan.stages.delivery import metrics_env
-from harden_ci.plan.stages.environments import deploy_env, preview_environment
+from harden_ci.plan.stages.environments import deploy_env, preview_environment, target_env
 from harden_ci.plan.steps import (
     checkout,
     install_harden_ci,
@@ -34,7 +35,7 @@ def _schedule_job(ctx: PlanContext, name: str, schedule: Schedule) -> Job:
     values = {**secret_env(schedule.secrets), "HARDEN_CI_COST_FILE": "cost.txt"}
     if schedule.environment:
         env = ctx.spec.environments[schedule.environment]
-        values = {**deploy_env(ctx, schedule.environment, env, pr=False), **values}
+        values = {**target_env(ctx, schedule.environment, env, pr=False), **values}
     steps: list[Step] = [checkout(ctx), run_command(f"Run {name}", schedule.command, env=values)]
     if schedule.cost_budget:
         steps.append(Step(name="Check the run's cost against its budget",
@@ -92,10 +93,13 @@ def sweeper(ctx: PlanContext) -> list[Job]:
               "TTL_SECONDS": str(env.ttl), "GH_TOKEN": "${{ github.token }}",
               "URL_TEMPLATE": env.url or ""}
     values.pop("HARDEN_CI_URL", None)  # the script sets each preview's own URL
-    return [Job(id="sweep-previews", name=f"Sweep stale previews ({name})", runs_on=ctx.runner,
-               timeout_minutes=30, environment=name,
-               permissions={"contents": read("check out the teardown scripts"),
-                            "pull-requests": read("list closed and stale pull requests")},
-               steps=[checkout(ctx), Step(name="Tear down closed or expired previews",
-                                          run=load_script("sweep-previews.sh"), env=values)],
-               control="Previews of closed or stale pull requests are always torn down")]
+    sweep = Step(name="Tear down closed or expired previews",
+                 run=load_script("sweep-previews.sh"), env=values)
+    job = Job(id="sweep-previews", name=f"Sweep stale previews ({name})", runs_on=ctx.runner,
+              timeout_minutes=30, environment=name,
+              permissions={"contents": read("check out the teardown scripts"),
+                           "pull-requests": read("list closed and stale pull requests")},
+              steps=[checkout(ctx), *deploy_access.before(ctx, env, sweep)],
+              control="Previews of closed or stale pull requests are always torn down")
+    deploy_access.guard(ctx, job, name, env)
+    return [job]

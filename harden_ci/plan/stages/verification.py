@@ -8,7 +8,7 @@ import json
 from harden_ci.model.verification import LlmJudge
 from harden_ci.plan.context import PlanContext, load_script
 from harden_ci.plan.model import Job, Step, read
-from harden_ci.plan.stages.environments import deploy_env
+from harden_ci.plan.stages.environments import target_env
 from harden_ci.plan.steps import (
     checkout,
     install_harden_ci,
@@ -29,7 +29,7 @@ def e2e_job(ctx: PlanContext, needs: list[str], if_: str | None = None) -> Job |
     if e2e is None:
         return None
     env = ctx.spec.environments[e2e.environment]
-    values = deploy_env(ctx, e2e.environment, env, pr=env.per_pull_request)
+    values = target_env(ctx, e2e.environment, env, pr=env.per_pull_request)
     return Job(
         id=E2E_JOB, name=f"End-to-end tests ({e2e.environment})", runs_on=ctx.runner,
         timeout_minutes=30, needs=needs, if_=if_, environment=e2e.environment,
@@ -85,7 +85,7 @@ def auth_job(ctx: PlanContext, needs: list[str]) -> Job | None:
     if auth is None:
         return None
     env = ctx.spec.environments[auth.environment]
-    values = deploy_env(ctx, auth.environment, env, pr=False)
+    values = target_env(ctx, auth.environment, env, pr=False)
     probe_env = {
         **values,
         "HARDEN_CI_AUTH_ISSUER": auth.issuer,
