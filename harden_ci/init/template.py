@@ -161,9 +161,10 @@ def _empty_repo_service() -> list[str]:
 
 def _gates(stack: Stack) -> list[str]:
     lines = ["gates:",
-             "  # Scan every change for committed secrets. gitleaks (built from its release",
-             "  # commit) is the hash-pinned choice; trufflehog runs its image by version tag.",
-             "  secret_scan: {tool: trufflehog}",
+             "  # Scan every change for committed secrets: gitleaks, built from its release",
+             "  # commit in the job (no license or secret). `tool: trufflehog` runs trufflehog's",
+             "  # action instead, whose image is pulled by version tag.",
+             "  secret_scan: {tool: gitleaks}",
              "  # Lint infrastructure code, Dockerfiles and this repository's own workflows.",
              "  iac_lint:"]
     if stack.terraform:
