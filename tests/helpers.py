@@ -1,12 +1,15 @@
-"""Small helpers shared by test modules: golden files and the gate CLI."""
+"""Small helpers shared by test modules: golden files, the gate CLI, a quiet JSON handler."""
 
 from __future__ import annotations
 
+import http.server
+import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner, Result
 
@@ -76,3 +79,18 @@ def build_wheel(tmp_path: Path) -> Path:
             return wheels[0]
         log.append(f"$ {' '.join(args[1:])}\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
     raise AssertionError("could not build a wheel:\n" + "\n".join(log))
+
+
+class QuietJSONHandler(http.server.BaseHTTPRequestHandler):
+    """A request handler for test servers on 127.0.0.1: JSON answers, no access log."""
+
+    def send_json(self, status: int, body: Any) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
