@@ -22,7 +22,7 @@ from typing import Annotated, Literal
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from harden_ci.model.base import SpecModel
-from harden_ci.model.types import RepoPath, Seconds
+from harden_ci.model.types import RepoPath, Seconds, format_seconds
 
 MAX_VUS = 10_000
 MAX_RATE = 1_000_000
@@ -187,3 +187,21 @@ def journeys_json(entries: list[str | Journey]) -> str:
     data = [e if isinstance(e, str) else e.model_dump(mode="json", exclude_none=True)
             for e in entries]
     return json.dumps(data, separators=(",", ":"))
+
+
+def journey_load(journey: Journey) -> str:
+    """The load model in words, for `explain`: `20 iterations per 1s (2 to 10 VUs)`."""
+    ramp = " → ".join(f"{s.target} over {format_seconds(s.duration)}" for s in journey.stages or ())
+    executor = journey.executor
+    if executor == "constant-vus":
+        return f"{journey.vus or 'the default 5'} constant VUs (k6 constant-vus)"
+    if executor == "ramping-vus":
+        start = 1 if journey.start_vus is None else journey.start_vus
+        return f"VUs ramping from {start}: {ramp}, then holding (k6 ramping-vus)"
+    unit = format_seconds(journey.time_unit or 1)
+    vus = f"{journey.pre_allocated_vus} to {journey.max_vus or journey.pre_allocated_vus} VUs"
+    if executor == "constant-arrival-rate":
+        return (f"{journey.rate} iterations per {unit} whatever the latency ({vus}; k6 "
+                "constant-arrival-rate)")
+    return (f"iterations per {unit} ramping from {journey.start_rate or 0}: {ramp}, then "
+            f"holding ({vus}; k6 ramping-arrival-rate)")
