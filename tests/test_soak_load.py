@@ -345,3 +345,39 @@ def test_a_cold_phase_starts_after_the_journeys_their_grace_and_the_idle_gap() -
     assert plan.run_s == 600 + 30 + 300 + 60
     with pytest.raises(SpecError, match="needs a cold_start_ms budget"):
         soak_budgets.build_plan(["a.js"], Budgets(), 60, 1, cold_after_idle_s=30)
+
+
+def test_a_cold_scenario_never_takes_a_journeys_name() -> None:
+    plan = soak_budgets.build_plan(["load/x.js", "load/x-cold.js"], Budgets(cold_start_ms=9), 5,
+                                   1, cold_after_idle_s=1)
+    names = list(plan.scenarios())
+    assert names == ["x", "x-cold", "x-cold-cold", "x-cold-cold-cold"]
+    assert [plan.scenarios()[n]["exec"] for n in names] == ["journey0", "journey1", "cold0", "cold1"]
+
+
+@pytest.mark.slow
+def test_k6_accepts_every_executor_and_the_cold_phase(tmp_path: Path) -> None:
+    # `k6 inspect --execution-requirements` validates the scenarios as `k6 run` would,
+    # without sending a request.
+    (tmp_path / "load").mkdir()
+    shutil.copyfile(PING, tmp_path / SCRIPT)
+    entries = [SCRIPT, {"script": SCRIPT, "vus": 3},
+               {"script": SCRIPT, "start_vus": 0, "stages": [{"target": 3, "duration": "5s"}]},
+               {"script": SCRIPT, "rate": 5, "time_unit": "2s", "pre_allocated_vus": 2,
+                "max_vus": 4},
+               {"script": SCRIPT, "start_rate": 1, "pre_allocated_vus": 1, "max_vus": 5,
+                "stages": [{"target": 6, "duration": "10s"}]}]
+    made = gate_process(tmp_path, "soak-thresholds", "--journeys", _journeys(*entries),
+                        "--duration", "20s", "--budgets", '{"cold_start_ms": 500}',
+                        "--cold-after-idle", "10s")
+    assert made.returncode == 0, made.stderr
+    inspected = subprocess.run([str(Path(sys.executable).parent / "k6"), "inspect",
+                                "--execution-requirements", "soak-results/soak.js"],
+                               cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
+    assert inspected.returncode == 0, inspected.stderr
+    options = json.loads(inspected.stdout)
+    executors = sorted({s["executor"] for s in options["scenarios"].values()})
+    assert executors == ["constant-arrival-rate", "constant-vus", "per-vu-iterations",
+                         "ramping-arrival-rate", "ramping-vus"]
+    # 20 s of journeys, 10 s grace, 10 s idle, then the cold phase (60 s, 30 s to stop).
+    assert options["totalDuration"] == "2m10s"

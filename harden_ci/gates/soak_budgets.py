@@ -105,7 +105,10 @@ class SoakPlan:
                                     "tags": {"journey": journey.name}}
         if self.cold_after_idle_s is not None:
             for i, journey in enumerate(self.journeys):
-                result[f"{journey.name}-cold"] = {
+                name = f"{journey.name}-cold"
+                while name in result:  # a journey may itself be called `x-cold`
+                    name += "-cold"
+                result[name] = {
                     **cold_scenario(self.duration_s, self.cold_after_idle_s),
                     "exec": f"cold{i}", "tags": {"journey": journey.name}}
         return result
