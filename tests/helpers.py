@@ -8,6 +8,9 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +88,8 @@ class QuietJSONHandler(http.server.BaseHTTPRequestHandler):
     """A request handler for test servers on 127.0.0.1: JSON answers, no access log."""
 
     def send_json(self, status: int, body: Any) -> None:
-        data = json.dumps(body).encode()
+        """`body` as JSON, or as it is when already text."""
+        data = (body if isinstance(body, str) else json.dumps(body)).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -94,3 +98,17 @@ class QuietJSONHandler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+@contextmanager
+def serving(server: http.server.HTTPServer) -> Iterator[http.server.HTTPServer]:
+    """Serve `server` from a thread for the block; shut down and closed after it."""
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -830,9 +830,7 @@ def journeys(draw: st.DrawFn, duration_s: int) -> str | SpecDict:
     """A `load.soak.scripts` entry: a path, or a load model of each k6 executor that fits
     a soak of `duration_s` (harden_ci/model/soak_load.py)."""
     script = draw(repo_paths())
-    # Load models are rarer than plain paths in a drawn spec: each shape is drawn often
-    # enough that its every field shows up in the coverage sample.
-    shape = draw(st.sampled_from(("path", "vus", "ramp", "rate", "ramping-rate", "ramping-rate")))
+    shape = draw(st.sampled_from(("path", "vus", "ramp", "rate", "ramping-rate")))
     if shape == "path":
         return script
     out: SpecDict = {"script": script}
@@ -860,7 +858,7 @@ def journeys(draw: st.DrawFn, duration_s: int) -> str | SpecDict:
         out["rate"] = draw(st.integers(1, 1000))
         return out
     out["stages"] = stages
-    if present(draw, 0.8):
+    if present(draw, 0.9):
         out["start_rate"] = draw(st.integers(0, 100))
     if max(out.get("start_rate", 0), *(s["target"] for s in stages)) == 0:
         stages[-1]["target"] = 1  # a rate that stays 0 is refused
@@ -1076,7 +1074,7 @@ def specs(draw: st.DrawFn, *, min_services: int = 1, max_services: int = 8) -> S
             soak: SpecDict = {"environment": env_name(needs_url=True), **draw(_SOAK_OPTIONAL)}
             seconds = TypeAdapter(_types.Seconds).validate_python(soak.get("duration", 900))
             soak["scripts"] = draw(st.lists(journeys(seconds), min_size=1, max_size=3))
-            if (soak.get("budgets") or {}).get("cold_start_ms") is not None and present(draw, 0.5):
+            if (soak.get("budgets") or {}).get("cold_start_ms") is not None and present(draw, 0.6):
                 # At most 30 min idle: with a 5 h soak the job still fits 6 hours.
                 soak["cold_start"] = {"after_idle": draw(durations(longest=30 * 60))}
             load["soak"] = soak

@@ -12,15 +12,15 @@ waits for the await job, whose token can only read Actions.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from helpers import QuietJSONHandler, serving
 from test_scripts import Runner, learnhub, rendered, script_step
 
 from harden_ci.model import Spec
@@ -70,29 +70,15 @@ class RunsApi:
 def api() -> Iterator[RunsApi]:
     state = RunsApi(replies=[runs()])
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietJSONHandler):
         def do_GET(self) -> None:
             status, body = state.next_reply(self.path, dict(self.headers.items()))
-            data = body.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
+            self.send_json(status, body)
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def await_step(workflows: dict[str, dict[str, Any]] | None = None, **knobs: str,

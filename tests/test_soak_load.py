@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import yaml
 from click.testing import CliRunner
-from helpers import QuietJSONHandler, gate_process
+from helpers import QuietJSONHandler, gate_process, serving
 
 from harden_ci import pipeline
 from harden_ci.cli import cli as cli_group
@@ -70,16 +70,9 @@ class _Server(http.server.ThreadingHTTPServer):
 
 
 def _serve(idle_slow_after: float | None = None) -> Iterator[_Server]:
-    server = _Server(idle_slow_after)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    try:
+    with serving(_Server(idle_slow_after)) as server:
+        assert isinstance(server, _Server)
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture
