@@ -36,7 +36,7 @@ def _type_name(annotation: Any) -> str:
         return _type_name(args[0])
     if origin in (typing.Union, types.UnionType):
         names = [_type_name(a) for a in args if a is not type(None)]
-        return " \\| ".join(names) + (" (optional)" if type(None) in args else "")
+        return " or ".join(names) + (" (optional)" if type(None) in args else "")
     if origin is typing.Literal:
         return " \\| ".join(f"`{a}`" for a in args)
     if origin in (list, tuple):

@@ -1,9 +1,11 @@
-"""Small helpers shared by test modules: golden files, the gate CLI, and a scripted REST
-API on 127.0.0.1."""
+"""Small helpers shared by test modules: golden files, the gate CLI, a quiet JSON
+handler, and a scripted REST API on 127.0.0.1."""
 
 from __future__ import annotations
 
 import contextlib
+import http.server
+import json
 import os
 import shutil
 import socketserver
@@ -84,6 +86,22 @@ def build_wheel(tmp_path: Path) -> Path:
             return wheels[0]
         log.append(f"$ {' '.join(args[1:])}\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
     raise AssertionError("could not build a wheel:\n" + "\n".join(log))
+
+
+class QuietJSONHandler(http.server.BaseHTTPRequestHandler):
+    """A request handler for test servers on 127.0.0.1: JSON answers, no access log."""
+
+    def send_json(self, status: int, body: Any) -> None:
+        """`body` as JSON, or as it is when already text."""
+        data = (body if isinstance(body, str) else json.dumps(body)).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
 
 
 @contextlib.contextmanager

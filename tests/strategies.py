@@ -849,6 +849,55 @@ _AUTH_OPTIONAL = fields(optional={
 # A job's budget must fit a GitHub-hosted runner's 6 hours (harden_ci/plan/limits.py; the
 # refusal is tested in tests/test_canary_timeouts.py): soaks and bakes here are ones the
 # tool accepts on the hosted runners the strategies use.
+@st.composite
+def _stages(draw: st.DrawFn, duration_s: int) -> list[SpecDict]:
+    """1 to 4 stages that fit in `duration_s` together."""
+    count = draw(st.integers(1, min(4, duration_s)))
+    each = duration_s // count
+    return [{"target": draw(st.integers(0, 50)), "duration": draw(durations(longest=each))}
+            for _ in range(count)]
+
+
+@st.composite
+def journeys(draw: st.DrawFn, duration_s: int) -> str | SpecDict:
+    """A `load.soak.scripts` entry: a path, or a load model of each k6 executor that fits
+    a soak of `duration_s` (harden_ci/model/soak_load.py)."""
+    script = draw(repo_paths())
+    shape = draw(st.sampled_from(("path", "vus", "ramp", "rate", "ramping-rate")))
+    if shape == "path":
+        return script
+    out: SpecDict = {"script": script}
+    if shape == "vus":
+        if present(draw, 0.8):
+            out["vus"] = draw(st.integers(1, 100))
+        return out
+    stages = draw(_stages(duration_s))
+    if shape == "ramp":
+        out["stages"] = stages
+        if present(draw, 0.9):
+            out["start_vus"] = draw(st.integers(0, 20))
+        if max(out.get("start_vus", 1), *(s["target"] for s in stages)) == 0:
+            stages[0]["target"] = 1  # a ramp with no VU at all is refused
+        return out
+    pre = draw(st.integers(0, 20))
+    out["pre_allocated_vus"] = pre
+    if present(draw, 0.5):
+        out["max_vus"] = draw(st.integers(max(pre, 1), 100))
+    elif pre == 0:
+        out["pre_allocated_vus"] = 1  # no VU at all is refused
+    if present(draw, 0.5):
+        out["time_unit"] = draw(durations(longest=60))
+    if shape == "rate":
+        out["rate"] = draw(st.integers(1, 1000))
+        return out
+    out["stages"] = stages
+    if present(draw, 0.9):
+        out["start_rate"] = draw(st.integers(0, 100))
+    if max(out.get("start_rate", 0), *(s["target"] for s in stages)) == 0:
+        stages[-1]["target"] = 1  # a rate that stays 0 is refused
+    return out
+
+
 _SOAK_OPTIONAL = fields(optional={
     "duration": durations(longest=5 * 3600), "budgets": budgets()})
 _CANARY_OPTIONAL = fields(optional={
@@ -1086,9 +1135,13 @@ def specs(draw: st.DrawFn, *, min_services: int = 1, max_services: int = 8) -> S
     if "load" in sections:
         load: SpecDict = {}
         if present(draw):
-            load["soak"] = {"environment": env_name(needs_url=True),
-                            "scripts": draw(st.lists(repo_paths(), min_size=1, max_size=3)),
-                            **draw(_SOAK_OPTIONAL)}
+            soak: SpecDict = {"environment": env_name(needs_url=True), **draw(_SOAK_OPTIONAL)}
+            seconds = TypeAdapter(_types.Seconds).validate_python(soak.get("duration", 900))
+            soak["scripts"] = draw(st.lists(journeys(seconds), min_size=1, max_size=3))
+            if (soak.get("budgets") or {}).get("cold_start_ms") is not None and present(draw, 0.6):
+                # At most 30 min idle: with a 5 h soak the job still fits 6 hours.
+                soak["cold_start"] = {"after_idle": draw(durations(longest=30 * 60))}
+            load["soak"] = soak
         spec["load"] = load
 
     if "delivery" in sections:

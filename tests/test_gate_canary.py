@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import gate_invoke, gate_process, serving
+from helpers import QuietJSONHandler, gate_invoke, gate_process, serving
 
 from harden_ci.errors import SpecError
 from harden_ci.gates.canary_analysis import Measure, Selectors, Window, analyze_window
@@ -65,7 +65,7 @@ def healthy() -> dict[str, Any]:
 
 # --- a fake Prometheus -------------------------------------------------------------------------
 
-class _Handler(http.server.BaseHTTPRequestHandler):
+class _Handler(QuietJSONHandler):
     server: _FakeProm
 
     def do_GET(self) -> None:
@@ -79,30 +79,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             failures = self.server.fail_first
             self.server.fail_first = max(0, failures - 1)
         if url.path != "/api/v1/query":
-            self._send(404, {"status": "error", "errorType": "not_found", "error": "no such path"})
+            self.send_json(404, {"status": "error", "errorType": "not_found", "error": "no such path"})
         elif failures:
-            self._send(503, {"status": "error", "errorType": "unavailable", "error": "warming up"})
+            self.send_json(503, {"status": "error", "errorType": "unavailable", "error": "warming up"})
         elif query not in self.server.answers:
-            self._send(200, {"status": "success", "data": {"resultType": "vector", "result": []}})
+            self.send_json(200, {"status": "success", "data": {"resultType": "vector", "result": []}})
         else:
             answer = self.server.answers[query]
             if isinstance(answer, dict):  # an error answer
-                self._send(answer["http"],
+                self.send_json(answer["http"],
                            {"status": "error", "errorType": "bad_data", "error": answer["error"]})
                 return
             result = [] if answer is None else [{"metric": {}, "value": [1700000000.0, answer]}]
-            self._send(200, {"status": "success", "data": {"resultType": "vector", "result": result}})
+            self.send_json(200, {"status": "success", "data": {"resultType": "vector", "result": result}})
 
-    def _send(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 class _FakeProm(http.server.ThreadingHTTPServer):

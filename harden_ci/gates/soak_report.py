@@ -252,8 +252,8 @@ def to_markdown(report: SoakReport) -> str:
     verdict = "PASS" if report.passed else "FAIL"
     lines = [f"### Soak: {verdict}",
              "",
-             f"{len(plan.journeys)} journey(s), {format_seconds(plan.duration_s)} at {plan.vus} VU(s) "
-             f"each; cold phase: first {plan.cold_iterations} iteration(s) of each VU."]
+             f"{len(plan.journeys)} journey(s) for {format_seconds(plan.duration_s)}: "
+             f"{plan.load_line()}."]
     if report.observations:
         lines += ["", "| journey | kind | requests | p50 | p95 | error rate |",
                   "|---|---|---:|---:|---:|---:|"]
@@ -288,7 +288,9 @@ def to_json(report: SoakReport) -> str:
         "duration_s": report.plan.duration_s,
         "vus": report.plan.vus,
         "cold_iterations": report.plan.cold_iterations,
-        "journeys": [{"name": j.name, "script": j.script} for j in report.plan.journeys],
+        "cold_after_idle_s": report.plan.cold_after_idle_s,
+        "journeys": [{"name": j.name, "script": j.script, "scenario": j.scenario}
+                     for j in report.plan.journeys],
         "checks": [{
             "journey": r.check.journey, "budget": r.check.budget, "kind": r.check.kind,
             "metric": r.check.metric, "threshold": r.check.threshold,

@@ -6,11 +6,19 @@ import re
 from itertools import pairwise
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from harden_ci.model.base import SpecModel
 from harden_ci.model.cron import cron_problem
 from harden_ci.model.flag_api import FlagApi
+from harden_ci.model.soak_load import ColdStart, Journey, JourneyEntry, ramp_problem, soak_seconds
 from harden_ci.model.types import (
     Command,
     Milliseconds,
@@ -35,19 +43,49 @@ class Budgets(SpecModel):
     error_rate: Rate = 0.01
     """The largest share of failed requests."""
     cold_start_ms: Milliseconds | None = None
-    """Budget for the first requests right after a deploy."""
+    """Budget (the slowest request) of the cold phase. Without `load.soak.cold_start`, the
+    cold phase is each VU's first iteration: the first requests of the soak job after the
+    deploy (the deploy's own probes may have warmed the server already). With
+    `cold_start.after_idle`, it is one iteration per journey after that long with no
+    traffic. A cold budget no request measured fails."""
 
 
 class Soak(SpecModel):
     environment: Name
     """Where the soak runs (usually staging)."""
     duration: Seconds = 15 * 60
-    """How long the journeys run (the soak job adds 20 minutes and must fit the runner's
-    limit: 6 hours on GitHub-hosted runners, 5 days on self-hosted ones)."""
-    scripts: list[RepoPath] = Field(min_length=1)
-    """k6 journey scripts."""
+    """How long the journeys run (the soak job adds 20 minutes, and any `cold_start` idle
+    period, and must fit the runner's limit: 6 hours on GitHub-hosted runners, 5 days on
+    self-hosted ones)."""
+    scripts: list[JourneyEntry] = Field(min_length=1)
+    """k6 journey scripts: a path (5 constant VUs), or `{script, ...}` with its load model:
+    `vus` (constant VUs), `stages` and `start_vus` (ramping VUs), `rate`, `time_unit`,
+    `pre_allocated_vus` and `max_vus` (constant arrival rate), or `stages`, `start_rate`,
+    `time_unit`, `pre_allocated_vus` and `max_vus` (ramping arrival rate)."""
     budgets: Budgets = Budgets()
     """Latency and error budgets the soak must hold."""
+    cold_start: ColdStart | None = None
+    """Measure cold start after an idle period (needs `budgets.cold_start_ms`)."""
+
+    @field_validator("scripts")
+    @classmethod
+    def _ramps_fit(cls, scripts: list[str | Journey], info: ValidationInfo) -> list[str | Journey]:
+        duration = info.data.get("duration")
+        problem = ramp_problem(scripts, duration) if isinstance(duration, int) else None
+        if problem:
+            raise ValueError(problem)
+        return scripts
+
+    @model_validator(mode="after")
+    def _cold_needs_budget(self) -> Soak:
+        if self.cold_start is not None and self.budgets.cold_start_ms is None:
+            raise ValueError("`cold_start` measures what `budgets.cold_start_ms` judges: set "
+                             "that budget, or leave `cold_start` out")
+        return self
+
+    def run_seconds(self) -> int:
+        """The k6 run: the journeys' duration, then any idle gap and cold phase."""
+        return soak_seconds(self.duration, self.cold_start.after_idle if self.cold_start else None)
 
 
 class Load(SpecModel):

@@ -16,6 +16,7 @@ from pydantic_core import ErrorDetails
 
 from harden_ci.errors import SpecError, SpecErrors
 from harden_ci.load import LoadedSpec
+from harden_ci.model.soak_load import UNION_TAGS
 from harden_ci.model.spec import Spec, dangling_references
 
 Path_ = tuple[str | int, ...]
@@ -63,8 +64,15 @@ def _field_names(model: type[BaseModel]) -> list[str]:
     return [f.alias or name for name, f in model.model_fields.items()]
 
 
+def _spec_path(loc: Path_) -> Path_:
+    # A journey entry is a tagged union (a path or an object); pydantic puts the tag in
+    # the location after the list index, where no spec key is.
+    return tuple(p for i, p in enumerate(loc)
+                 if not (p in UNION_TAGS and i > 0 and isinstance(loc[i - 1], int)))
+
+
 def _error(loaded: LoadedSpec, err: ErrorDetails) -> SpecError:
-    loc: Path_ = tuple(err["loc"])
+    loc: Path_ = _spec_path(tuple(err["loc"]))
     kind = err["type"]
     message = err["msg"]
     hint: str | None = None

@@ -24,8 +24,8 @@ _BUDGETS = {
                  "runner (`project.runner`); the job's budget is each step's bake and "
                  "analysis plus the deploy, shifts and rollback"),
     SOAK_JOB: ("load.soak.duration",
-               "shorten the soak, or run the release on a self-hosted runner "
-               "(`project.runner`)"),
+               "shorten the soak or its `cold_start.after_idle`, or run the release on a "
+               "self-hosted runner (`project.runner`)"),
 }
 
 

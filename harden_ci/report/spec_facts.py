@@ -19,6 +19,7 @@ from harden_ci.model import Spec
 from harden_ci.model import types as spec_types
 from harden_ci.model.delivery import Canary
 from harden_ci.model.environments import Environment
+from harden_ci.model.soak_load import Journey, journey_load
 from harden_ci.model.types import format_seconds
 
 Path_ = tuple[str | int, ...]
@@ -202,9 +203,19 @@ def budgets(spec: Spec, loaded: LoadedSpec) -> list[Rule]:
                                f"API p50 latency at most {b.p50_ms} ms"))
         rules.append(_rule(loaded, (*base, "budgets", "error_rate"), b.error_rate,
                            f"error rate at most {_pct(b.error_rate)}"))
+        for i, entry in enumerate(soak.scripts):
+            if isinstance(entry, Journey):
+                rules.append(_rule(loaded, (*base, "scripts", i), entry.script,
+                                   f"journey `{entry.script}` runs {journey_load(entry)}"))
         if b.cold_start_ms is not None:
-            rules.append(_rule(loaded, (*base, "budgets", "cold_start_ms"), b.cold_start_ms,
-                               f"first requests after a deploy at most {b.cold_start_ms} ms"))
+            if soak.cold_start is not None:
+                idle = format_seconds(soak.cold_start.after_idle)
+                cold = (f"the first request after {idle} with no traffic (one iteration per "
+                        f"journey once the soak ends) at most {b.cold_start_ms} ms")
+            else:
+                cold = (f"each VU's first iteration of the soak (the first requests of the soak "
+                        f"job after the deploy) at most {b.cold_start_ms} ms")
+            rules.append(_rule(loaded, (*base, "budgets", "cold_start_ms"), b.cold_start_ms, cold))
     for name, schedule in spec.schedules.items():
         sched = ("schedules", name)
         rules.append(_rule(loaded, (*sched, "timeout"), schedule.timeout,

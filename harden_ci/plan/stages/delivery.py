@@ -8,6 +8,7 @@ import math
 
 from harden_ci.model.delivery import Canary, CanaryMetrics, Series
 from harden_ci.model.flag_api import FlagApi
+from harden_ci.model.soak_load import journeys_json
 from harden_ci.plan.context import PlanContext, load_script
 from harden_ci.plan.model import Job, Step, read
 from harden_ci.plan.stages import delivery_argo, delivery_gateway, deploy_access
@@ -70,15 +71,18 @@ def soak_job(ctx: PlanContext, needs: list[str]) -> Job | None:
         Step(name="Soak the journeys against their budgets", run=load_script("soak.sh"), env={
             **values,
             "BASE_URL": values.get("HARDEN_CI_URL", ""),
-            "HARDEN_CI_SOAK_SCRIPTS": " ".join(soak.scripts),
+            "HARDEN_CI_SOAK_JOURNEYS": journeys_json(soak.scripts),
             "HARDEN_CI_SOAK_BUDGETS": soak.budgets.model_dump_json(exclude_none=True, exclude_unset=True),
             "HARDEN_CI_SOAK_DURATION": f"{soak.duration}s",
+            **({"HARDEN_CI_SOAK_COLD_AFTER_IDLE": f"{soak.cold_start.after_idle}s"}
+               if soak.cold_start else {}),
             "HARDEN_CI_SOAK_DIR": "soak-results",
         }),
         upload_artifact(ctx, "soak-results", "soak-results"),
     ]
     return Job(id=SOAK_JOB, name=f"Soak ({soak.environment})", runs_on=ctx.runner,
-               timeout_minutes=soak.duration // _MINUTES + 20, needs=needs,
+               # An idle gap and cold phase after the journeys count too.
+               timeout_minutes=soak.run_seconds() // _MINUTES + 20, needs=needs,
                environment=soak.environment,
                permissions={"contents": read("check out the journey scripts")},
                steps=steps,
