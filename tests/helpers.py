@@ -14,7 +14,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -140,18 +140,9 @@ def scripted_api(first: Reply) -> Iterator[ScriptedApi]:
     """A real HTTP server on 127.0.0.1 answering JSON the way GitHub's REST API does."""
     state = ScriptedApi(replies=[first])
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietJSONHandler):
         def do_GET(self) -> None:
-            status, body = state.next_reply(self.path, dict(self.headers.items()))
-            data = body.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
+            self.send_json(*state.next_reply(self.path, dict(self.headers.items())))
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
