@@ -330,7 +330,9 @@ def durations(longest: int = 7 * 24 * 3600) -> st.SearchStrategy[int | str]:
         and 1 <= (hms[0] or 0) * 3600 + (hms[1] or 0) * 60 + (hms[2] or 0) <= longest
     ).map(lambda hms: "".join(f"{v}{u}" for v, u in zip(hms, "hms", strict=True)
                               if v is not None))
-    return st.one_of(st.sampled_from(("15m", "10m", "1h30m", "90s")), spelled,
+    usual = [text for text, seconds in (("15m", 900), ("10m", 600), ("1h30m", 5400),
+                                        ("90s", 90)) if seconds <= longest]
+    return st.one_of(*([st.sampled_from(usual)] if usual else []), spelled,
                      st.integers(1, longest))
 
 

@@ -739,7 +739,9 @@ def _with_string(spec: S.SpecDict, path: tuple[Any, ...], is_key: bool, new: str
 
 
 def _line_of_scalar(text: str, needle: str) -> int:
-    """1-based line where the (only) scalar containing `needle` starts, per PyYAML."""
+    """1-based line where the (only) scalar containing `needle` starts: found by PyYAML,
+    counted in `\n` line ends as an editor shows the file (PyYAML's own line count also
+    breaks at U+0085, U+2028 and U+2029, YAML 1.1's line breaks, which YAML 1.2 drops)."""
     def walk(node: yaml.Node) -> Iterator[yaml.ScalarNode]:
         if isinstance(node, yaml.ScalarNode):
             yield node
@@ -753,7 +755,7 @@ def _line_of_scalar(text: str, needle: str) -> int:
 
     hits = [n for n in walk(yaml.compose(text, Loader=yaml.SafeLoader)) if needle in n.value]
     assert len(hits) == 1, hits
-    return hits[0].start_mark.line + 1
+    return text[:hits[0].start_mark.index].count("\n") + 1
 
 
 @st.composite
