@@ -53,7 +53,8 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def _opener(follow_redirects: bool) -> urllib.request.OpenerDirector:
+def opener(follow_redirects: bool) -> urllib.request.OpenerDirector:
+    """An opener for the gates' HTTP calls (auth probes, the flag service)."""
     # Only HTTP(S) handlers: no file://, ftp:// or data: URLs, whatever a server answers.
     opener = urllib.request.OpenerDirector()
     redirects: urllib.request.BaseHandler = (
@@ -119,7 +120,7 @@ def post_form(url: str, fields: dict[str, str], *, timeout: float) -> Response:
 def _send(request: urllib.request.Request, follow_redirects: bool, timeout: float) -> Response:
     url = request.full_url
     try:
-        with _opener(follow_redirects).open(request, timeout=timeout) as response:
+        with opener(follow_redirects).open(request, timeout=timeout) as response:
             return Response(url, response.status, response.read(MAX_BODY))
     except urllib.error.HTTPError as exc:
         body = exc.read(MAX_BODY) if exc.fp is not None else b""

@@ -33,7 +33,7 @@ from typing import Any
 
 from pydantic import JsonValue
 
-from harden_ci.gates import bounded_input
+from harden_ci.gates import auth_http, bounded_input
 from harden_ci.model.flag_api import FLAG, PERCENT, FlagApi
 
 MAX_BODY = 1024 * 1024
@@ -47,12 +47,9 @@ class FlagServiceError(Exception):
     """The service refused, answered nonsense, or does not show the ramp (exit 1)."""
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None  # the 3xx surfaces as an HTTPError: a redirect is not an answer
-
-
-_OPENER = urllib.request.build_opener(_NoRedirect)
+# HTTP(S) only, and a 3xx surfaces as an HTTPError: a redirect is not an answer (and a
+# token must never follow one).
+_OPENER = auth_http.opener(follow_redirects=False)
 
 
 def body_for(template: JsonValue, flag: str, percent: int) -> JsonValue:
