@@ -85,10 +85,10 @@ literal ``runs-on:`` list whose first label is ``self-hosted``, a runner ``group
 whose first label is an expression (low confidence), or a whole-expression ``runs-on`` naming
 a matrix key whose literal values hold ``self-hosted``. A ``runs-on`` that is one expression
 over a ``fromJSON`` matrix is not flagged. harden-ci writes a literal ``[self-hosted, ...]``
-list where a spec's runner class is one (test_scale.py's spec: the release workflow's
-publish job) and marks that line ``# zizmor: ignore[self-hosted-runner]``: the spec's own
-runner is a recorded exception (harden_ci/verify allows that comment nowhere else), and
-fork pull requests never get it.
+list (or the one label ``"self-hosted"``) where a spec's runner class is one
+(test_scale.py's spec: the release workflow's publish job) and marks that line
+``# zizmor: ignore[self-hosted-runner]``: the spec's own runner is a recorded exception
+(harden_ci/verify allows that comment nowhere else), and fork pull requests never get it.
 
 zizmor mechanics found the same way: a plain directory without ``.github/workflows``
 gives "no inputs collected" (exit 3) even with ``--collect=all``; files named
