@@ -43,7 +43,7 @@ export HARDEN_CI_CHECKOV="$CHECKOV_VENV/bin/checkov"
 # tests/test_canary_real_prometheus.py), jq (the generated scripts that use it, as the
 # hosted runners do), and Go and Cargo for the act fixtures. Prometheus's install script would start a system daemon on :9090
 # (the tests run their own, on a free port); a policy-rc.d that exists only for the
-# install keeps apt from starting it, with or without systemd.
+# install keeps apt from starting it (and PostgreSQL's cluster), with or without systemd.
 apt_install() {
   local sudo=() policy=/usr/sbin/policy-rc.d added=0 status=0
   if [[ $(id -u) -ne 0 ]]; then
@@ -73,6 +73,9 @@ command -v jq >/dev/null 2>&1 || packages+=(jq)
 # (tests/test_act_pipelines.py); Debian's packages where the machine has none.
 command -v go >/dev/null 2>&1 || packages+=(golang-go)
 command -v cargo >/dev/null 2>&1 || packages+=(cargo)
+# The repository-shape tests run their Postgres-backed suites against a real PostgreSQL
+# server they start on 127.0.0.1 (initdb into a temporary folder).
+compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || packages+=(postgresql)
 if ((${#packages[@]})); then
   step "apt-get install ${packages[*]} (for the tests)"
   apt_install "${packages[@]}"
