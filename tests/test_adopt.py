@@ -21,8 +21,10 @@ from test_scripts import (
     _checkov,
     _output,
     _tool,
+    checkov_steps,
     rendered,
     rendered_files,
+    run_checkov_step,
     script_step,
 )
 
@@ -219,26 +221,15 @@ def test_hadolint_ignore_takes_rule_ids_only(rule: str, tmp_path: Path) -> None:
 
 # -------------------------------------------------------------------- checkov baseline
 
-def _run_checkov(root: Path, given: dict[str, Any]) -> subprocess.CompletedProcess[str]:
-    """checkov as checkov-action runs it from the rendered inputs, in the checkout `root`."""
-    checkov = _checkov()
-    assert checkov is not None, "checkov is not installed (set HARDEN_CI_CHECKOV)"
-    command = [checkov, "-d", str(given["directory"]), "--framework", str(given["framework"]),
-               "--compact", "-o", "cli"]
-    if given.get("quiet") is True:
-        command.append("--quiet")
-    if given.get("baseline"):
-        command += ["--baseline", str(given["baseline"])]
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(root), "BC_SKIP_MAPPING": "TRUE",
-           "LANG": "C.UTF-8"}
-    return subprocess.run(command, capture_output=True, text=True, cwd=root, env=env,
-                          timeout=600, check=False)
+def _run_checkov(root: Path, step: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+    """The rendered checkov step, in the checkout `root`."""
+    return run_checkov_step(step, root)
 
 
 def _checkov_inputs(**lint: Any) -> dict[str, Any]:
-    (step,) = _uses(_spec(iac_lint={"kubernetes": "deploy", **lint}),
-                    "bridgecrewio/checkov-action")
-    return dict(step["with"])
+    (step,) = checkov_steps(rendered(_spec(iac_lint={"kubernetes": "deploy", **lint})),
+                            "kubernetes")
+    return step
 
 
 @pytest.mark.slow
@@ -249,7 +240,7 @@ def test_checkov_baseline_accepts_existing_findings_and_not_new_ones(tmp_path: P
     deploy.mkdir()
     shutil.copyfile(FIXTURES / "kubernetes" / "bad" / "app.yaml", deploy / "app.yaml")
     plain = _checkov_inputs()
-    assert "baseline" not in plain
+    assert plain["env"]["CHECKOV_BASELINE"] == ""
     red = _run_checkov(tmp_path, plain)
     assert red.returncode == 1 and "CKV_K8S_16" in red.stdout, _output(red)
     # The baseline as checkov's docs say to make it: the existing findings, recorded.
@@ -260,7 +251,7 @@ def test_checkov_baseline_accepts_existing_findings_and_not_new_ones(tmp_path: P
                                "BC_SKIP_MAPPING": "TRUE", "LANG": "C.UTF-8"})
     assert (deploy / ".checkov.baseline").is_file(), _output(made)
     baselined = _checkov_inputs(baselines={"kubernetes": "deploy/.checkov.baseline"})
-    assert baselined["baseline"] == "deploy/.checkov.baseline"
+    assert baselined["env"]["CHECKOV_BASELINE"] == "deploy/.checkov.baseline"
     green = _run_checkov(tmp_path, baselined)
     assert green.returncode == 0, _output(green)
     # A new privileged workload beside the baselined one.

@@ -1024,33 +1024,63 @@ def _checkov() -> str | None:
     return _tool("checkov")
 
 
+def run_checkov_step(step: dict[str, Any], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The rendered checkov step (its script, with its env) in the checkout `cwd`, with the
+    suite's checkov (the same release the job installs by hash) on PATH."""
+    checkov = _checkov()
+    assert checkov is not None, "checkov is not installed (set HARDEN_CI_CHECKOV)"
+    bin_dir = cwd / ".bin"
+    bin_dir.mkdir(exist_ok=True)
+    if not (bin_dir / "checkov").exists():
+        (bin_dir / "checkov").symlink_to(checkov)
+    # BC_SKIP_MAPPING: no call to the Prisma Cloud guidelines API (there is no internet).
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(cwd), "BC_SKIP_MAPPING": "TRUE",
+           "LANG": "C.UTF-8", **{k: str(v) for k, v in step["env"].items()}}
+    return subprocess.run(["bash", "-c", step["run"]], capture_output=True, text=True,
+                          cwd=cwd, env=env, timeout=600, check=False)
+
+
+def checkov_steps(workflows: dict[str, Any], framework: str) -> list[dict[str, Any]]:
+    return [s for wf in workflows.values() for job in wf["jobs"].values()
+            for s in job.get("steps") or []
+            if s.get("name") == f"Lint {framework.capitalize()} with checkov"]
+
+
+def test_checkov_comes_by_hash_not_from_an_image_by_tag() -> None:
+    workflow = learnhub()["harden-ci.yml"]
+    (job,) = [j for j in workflow["jobs"].values()
+              if checkov_steps({"w": {"jobs": {"j": j}}}, "kubernetes")]
+    names = [s.get("name") for s in job["steps"]]
+    assert names.count("Install checkov by hash") == 1
+    assert names.index("Install checkov by hash") < names.index("Lint Kubernetes with checkov")
+    assert not any("checkov-action" in str(s.get("uses", "")) for s in job["steps"])
+    lock = learnhub_texts()["harden-ci/tools-checkov.txt"]
+    pins = re.findall(r"^([A-Za-z0-9_.-]+)==\S+ \\$", lock, re.M)
+    assert "checkov" in pins and len(pins) > 50, pins  # its whole tree, each with hashes
+    assert lock.count("--hash=sha256:") >= len(pins)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("manifests, passes", [("good", True), ("bad", False)])
 def test_checkov_kubernetes(tmp_path: Path, manifests: str, passes: bool) -> None:
     # Required, not skipped: scripts/test.sh installs checkov into .venv-checkov.
-    assert _checkov() is not None, "checkov is not installed (set HARDEN_CI_CHECKOV)"
-    steps = [s for job in learnhub()["harden-ci.yml"]["jobs"].values()
-             for s in job.get("steps") or []
-             if str(s.get("uses", "")).startswith("bridgecrewio/checkov-action@")
-             and s["with"].get("framework") == "kubernetes"]
-    assert len(steps) == 1
-    given = steps[0]["with"]
-    command = [str(_checkov()), "-d", str(FIXTURES / "kubernetes" / manifests),
-               "--framework", str(given["framework"]), "--compact", "-o", "cli"]
-    if given.get("quiet") is True:
-        command.append("--quiet")
-    # BC_SKIP_MAPPING: no call to the Prisma Cloud guidelines API (there is no internet).
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "BC_SKIP_MAPPING": "TRUE",
-           "LANG": "C.UTF-8"}
-    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env,
-                            timeout=600, check=False)
+    (step,) = checkov_steps(learnhub(), "kubernetes")
+    # learnhub's baseline file is its repository's, not here (baselines: tests/test_adopt.py).
+    step = {**step, "env": {**step["env"], "CHECKOV_BASELINE": ""}}
+    shutil.copytree(FIXTURES / "kubernetes" / manifests, tmp_path / step["env"]["CHECKOV_DIRECTORY"])
+    result = run_checkov_step(step, tmp_path)
+    sarif = json.loads((tmp_path / step["env"]["SARIF_FILE"]).read_text(encoding="utf-8"))
+    rules = {r["ruleId"] for run in sarif["runs"] for r in run["results"]}
     if passes:
         assert result.returncode == 0, _output(result)
         assert "Failed checks: 0" in result.stdout
+        assert not rules
     else:
         assert result.returncode == 1, _output(result)
         assert "CKV_K8S_16" in result.stdout  # Container should not be privileged
         assert "Failed checks: 1," in result.stdout
+        assert "::error::checkov: failed checks in" in result.stdout
+        assert "CKV_K8S_16" in rules
 
 
 # ------------------------------------------- record-digest.sh + collect-digests.sh

