@@ -55,6 +55,8 @@ class WorkflowTest:
     source: str  # the workflow file
     filter: str | None  # a `pnpm --filter NAME` / `yarn workspace NAME` package name
     kind: str = "test"  # test, lint or typecheck
+    job: str = ""  # the workflow job it runs in
+    step: int = -1  # its step's index in that job
 
 
 def _lines(run: str) -> list[str]:
@@ -88,13 +90,13 @@ def workflow_tests(tree: Tree) -> list[WorkflowTest]:
             continue
         data = tree.yaml(path)
         jobs = data.get("jobs") if isinstance(data, dict) else None
-        for job in (jobs.values() if isinstance(jobs, dict) else ()):
+        for job_id, job in (jobs.items() if isinstance(jobs, dict) else ()):
             if not isinstance(job, dict):
                 continue
             run = job.get("defaults", {}).get("run") if isinstance(job.get("defaults"),
                                                                   dict) else None
             base = _folders(run, job, ["."])
-            for step in job.get("steps") or ():
+            for index, step in enumerate(job.get("steps") or ()):
                 if not isinstance(step, dict) or not isinstance(step.get("run"), str):
                     continue
                 # A working directory init cannot resolve leaves the step out: guessing
@@ -109,7 +111,7 @@ def workflow_tests(tree: Tree) -> list[WorkflowTest]:
                                      if pattern.match(command)), None)
                         if kind is not None:
                             found.append(WorkflowTest(where, command, path, _filter(command),
-                                                      kind))
+                                                      kind, str(job_id), index))
     return found
 
 

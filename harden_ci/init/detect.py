@@ -27,6 +27,7 @@ from harden_ci.init.scan import (
     parent,
     walk,
 )
+from harden_ci.init.test_containers import read_test_environment
 from harden_ci.init.toolchain import Detected, package_manager, toolchain_version
 from harden_ci.init.workspaces import (
     Workspace,
@@ -269,6 +270,8 @@ def _toolchains(tree: Tree, services: list[DetectedService], workspaces: list[Wo
             if chosen is not None and commands.quote_ok(chosen.command):
                 setattr(found, kind, chosen.command)
                 setattr(found, f"{kind}_source", chosen.source)
+                if kind == "test":
+                    found.test_environment = read_test_environment(tree, chosen)
             elif declared := commands.manifest_command(tree, kind, service.language,
                                                        service.path, found.package_manager):
                 setattr(found, kind, declared[0])

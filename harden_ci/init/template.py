@@ -43,7 +43,12 @@ def _toolchain(language: str, found: Detected, folder: str) -> list[str]:
     """The version (from its file, or the default), the package manager and a lockfile
     kept outside `folder`, as spec fields: what a service or a workspace root sets."""
     defaults = LANGUAGE_DEFAULTS[language]
-    lines = [f"    version: {_q(found.version)}      # from {found.version_file}"
+    # rustup reads a toolchain file itself, with its components and profile; a `version`
+    # would install that toolchain bare and override the file (a `cargo clippy` then finds
+    # no clippy), and stay behind when the file moves on.
+    lines = [f"    version_file: {_q(found.version_file)}   # rustup reads it: {found.version}"
+             if language == "rust" and found.version and found.version_file else
+             f"    version: {_q(found.version)}      # from {found.version_file}"
              if found.version and found.version_file else
              f"    version: {_q(defaults.version)}      # the default; quote it"
              if defaults.version else "    # version: the runner's toolchain, or "
@@ -71,13 +76,14 @@ def _service(service: DetectedService, workspace: str | None) -> list[str]:
     if service.language and workspace is not None:
         # A member takes its workspace's language, manager, version and install.
         lines += [f"    workspace: {workspace}   # installs once at {_q(found.workspace or '.')}",
-                  *_checks(found), _test(service.language, found)]
+                  *_checks(found), _test(service.language, found), *_test_environment(found)]
     elif service.language:
         lines += [f"    language: {service.language}",
                   *_toolchain(service.language, found, service.path),
                   "    # install: the package manager's frozen-lockfile install, the default",
                   *_checks(found),
                   _test(service.language, found),
+                  *_test_environment(found),
                   "    # shards: 2                # split the unit tests over parallel jobs"]
     else:
         lines.append("    # container-only: built and scanned from its Dockerfile")
@@ -89,6 +95,31 @@ def _service(service: DetectedService, workspace: str | None) -> list[str]:
     if service.openapi:
         lines.append(f"    openapi: {_q(service.openapi)}")
     return [line for line in lines if line]
+
+
+def _test_environment(found: Detected) -> list[str]:
+    """The containers the repository's CI runs beside these tests: as they are when every
+    image is pinned by digest, else commented out with the digest to fill in (the spec runs
+    images only by digest, which init cannot know)."""
+    env = found.test_environment
+    if env is None:
+        return []
+    block = ["test_environment:", "  services:"]
+    for c in env.containers:
+        image = c.image if c.pinned else f"{c.image.split('@')[0]}@sha256:<digest>"
+        fields = {"image": image, "ports": c.ports, "env": c.env, "health": c.health}
+        block += [f"    {c.name}:", *(f"      {key}: {json.dumps(value, ensure_ascii=False)}"
+                                      for key, value in fields.items() if value)]
+    if env.env:
+        block.append(f"  env: {json.dumps(env.env, ensure_ascii=False)}")
+    lines = [f"    # From {env.source} (job `{env.job}`): the containers its tests run beside."]
+    lines += [f"    # Left out: {what}." for what in env.left_out]
+    if env.pinned:
+        return lines + [f"    {line}" for line in block]
+    unpinned = ", ".join(sorted({c.image for c in env.containers if not c.pinned}))
+    lines += ["    # Images run only pinned by digest: put each one's in place of <digest>",
+              f"    # (`docker buildx imagetools inspect {unpinned}`), then uncomment:"]
+    return lines + [f"    # {line}" for line in block]
 
 
 def _test(language: str, found: Detected) -> str:

@@ -6,15 +6,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from harden_ci.init.scan import Tree, ancestors, join
+
+if TYPE_CHECKING:
+    from harden_ci.init.test_containers import FoundEnvironment
 
 
 @dataclass
 class Detected:
     """Facts init read for one service, each with the file it came from; the starter spec
     writes each as its spec field (`package_manager`, `lockfile`, `version`, `workspace`,
-    `docker.context`, `test`, `lint`, `typecheck`) with that file in a comment."""
+    `docker.context`, `test`, `lint`, `typecheck`, `test_environment`) with that file in a
+    comment."""
 
     package_manager: str | None = None
     """npm, pnpm, yarn, bun; pip, uv, poetry, pdm; go, cargo, maven, gradle, dotnet."""
@@ -32,6 +37,8 @@ class Detected:
     workspace: str | None = None
     """The workspace root this service is a member of (its install runs there)."""
     docker_context: str | None = None
+    test_environment: FoundEnvironment | None = None
+    """The containers (and env) of the workflow job the test command was read from."""
 
 
 # Lockfile → manager, strongest first within a folder.

@@ -122,6 +122,9 @@ def _pattern_hint(loc: Path_) -> str | None:
         return "secret and variable names are UPPER_CASE and may not start with GITHUB_"
     if loc and loc[-1] == "default_branch":
         return "a plain branch name like `main` (no globs, no `..`)"
+    if loc and loc[-1] in ("image", "database_image"):
+        return ("an image pinned by digest: `name:tag@sha256:` and the 64 hex digits "
+                "`docker buildx imagetools inspect name:tag` prints")
     if loc and loc[-1] == "registry":
         return "a registry prefix like `ghcr.io/acme`"
     if len(loc) >= 2 and loc[-2] == "tags":
