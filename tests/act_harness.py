@@ -252,6 +252,25 @@ def missing_stubs(texts: Iterable[str]) -> list[str]:
     return missing
 
 
+def _called(root: Path, workflow: str) -> list[str]:
+    """The texts of the workflow act runs and of the local reusable workflows it calls
+    (`uses: ./.github/workflows/...`), transitively: a project's own workflows beside
+    them (its CI from before harden-ci) are not run, so their actions need no stub."""
+    texts: list[str] = []
+    pending, seen = [workflow], set()
+    while pending:
+        path = pending.pop()
+        if path in seen or not (root / path).is_file():
+            continue
+        seen.add(path)
+        text = (root / path).read_text(encoding="utf-8")
+        texts.append(text)
+        refs = [ref.strip("\"'").split("@", 1)[0] for ref in _USES.findall(text)]
+        pending += [ref.removeprefix("./") for ref in refs
+                    if ref.startswith("./") and ref.endswith((".yml", ".yaml"))]
+    return texts
+
+
 def local_repositories() -> list[str]:
     """`--local-repository` values: every catalog pin with a stub, by the exact ref the
     workflows use (the SHA; the release tag for the recorded tag-style exception)."""
@@ -372,7 +391,7 @@ def run_act(repo: FixtureRepo, event: str, payload: Mapping[str, Any], *, sha: s
     repo.git("checkout", "-q", "--detach", sha)
     texts = [p.read_text(encoding="utf-8")
              for p in sorted((repo.path / workflows_dir).glob("*.yml"))]
-    missing = missing_stubs(texts)
+    missing = missing_stubs(_called(repo.path, f"{workflows_dir}/{workflow}"))
     if missing:
         repo.git("checkout", "-q", repo.default_branch)
         raise AssertionError(f"no stub under tests/act/actions for: {', '.join(missing)}")

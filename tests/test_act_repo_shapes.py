@@ -15,16 +15,14 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import act_harness as act
 import pytest
 from helpers import build_wheel
+from shape_adoption import adopt
 
 SHAPE = Path(__file__).resolve().parent / "fixtures" / "shapes" / "gosrv"
-WHEEL_DIR = "ci"
 
 pytestmark = pytest.mark.slow
 
@@ -34,31 +32,13 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_wheel(tmp_path_factory.mktemp("wheel"))
 
 
-def _harden_ci(*args: str, cwd: Path) -> str:
-    run = subprocess.run([sys.executable, "-m", "harden_ci", *args], cwd=cwd,
-                         capture_output=True, text=True, check=False, timeout=300)
-    assert run.returncode == 0, run.stdout + run.stderr
-    return run.stdout + run.stderr
-
-
 def _go_server(wheel: Path, tmp_path: Path) -> act.FixtureRepo:
     if shutil.which("go") is None:
         pytest.fail("the Go server shape needs Go (scripts/test.sh installs golang-go)")
     repo = act.FixtureRepo(tmp_path / "repo", default_branch="master")
     shutil.copytree(SHAPE, repo.path, dirs_exist_ok=True)
     repo.commit("The Go server as it was before harden-ci")
-    _harden_ci("init", cwd=repo.path)
-    spec = repo.path / "harden-ci.yaml"
-    (repo.path / WHEEL_DIR).mkdir()
-    shutil.copy2(wheel, repo.path / WHEEL_DIR / wheel.name)
-    text = spec.read_text(encoding="utf-8")
-    offline = (text.replace("    workflows: true\n", "    workflows: false\n")
-               .replace("  vulnerabilities: {fail_on: high}\n", ""))
-    assert offline.count("\n") == text.count("\n") - 1, "init's spec changed shape"
-    spec.write_text(offline + f"harden_ci: {{wheel: {WHEEL_DIR}/{wheel.name}}}\n",
-                    encoding="utf-8")
-    _harden_ci("render", str(spec), cwd=repo.path)
-    repo.commit("Adopt harden-ci")
+    adopt(repo, wheel)
     return repo
 
 

@@ -72,6 +72,26 @@ def test_members_are_selected_by_their_workspace_root_files() -> None:
     assert paths["solo"] == ["solo"]
 
 
+def test_members_built_from_the_workspace_root_are_not_selected_by_each_other() -> None:
+    """`docker build -f apps/api/Dockerfile .` in a pnpm monorepo: the root context does not
+    make every change select the image (the workspace's root files already do); a context
+    elsewhere, or the root for a service outside any workspace, still selects it."""
+    spec = SPEC.replace(
+        "  web: {path: packages/web, workspace: js}\n",
+        "  web: {path: packages/web, workspace: js, dockerfile: packages/web/Dockerfile,\n"
+        "        docker: {context: .}}\n").replace(
+        "  solo: {path: solo, language: node}\n",
+        "  solo: {path: solo, language: node, dockerfile: solo/Dockerfile, docker: {context: .}}\n"
+        "  api2: {path: python/api2, workspace: py, dockerfile: python/api2/Dockerfile,\n"
+        "         docker: {context: shared}}\n")
+    table = changes.table(make_context(_parse(spec), "harden-ci.yaml"))
+    paths = {s["name"]: s["paths"] for s in table["services"]}
+    assert paths["web"] == ["packages/web", "pnpm-lock.yaml", "package.json",
+                            "pnpm-workspace.yaml", "packages/web/Dockerfile"]
+    assert paths["solo"][-1] == "."
+    assert paths["api2"][-1] == "shared"
+
+
 @pytest.mark.parametrize(("member", "line", "message"), [
     ("{path: packages/web, workspace: js, install: npm ci}", 7,
      "`install` is the workspace's: members of `js` take it from there"),

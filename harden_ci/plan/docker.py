@@ -51,11 +51,16 @@ def secret_inputs(names: tuple[str, ...]) -> tuple[dict[str, Scalar], dict[str, 
             {n: f"${{{{ secrets.{n} }}}}" for n in names})
 
 
-def watched(service: Service) -> list[str]:
-    """Paths outside the service's folder that its image is built from."""
+def watched(service: Service, workspace_root: str | None = None) -> list[str]:
+    """Paths outside the service's folder that its image is built from. A workspace
+    member built from its workspace's root (`docker build -f apps/api/Dockerfile .` in a
+    pnpm or npm monorepo) is not selected by the whole root: what its image takes from
+    there is the workspace's root files and shared paths, which select it already, and
+    its own folder; a change in another member's folder selects only that member."""
     paths = [service.dockerfile] if service.dockerfile else []
-    if service.docker and service.docker.context:
-        paths.append(service.docker.context)
+    context = service.docker.context if service.docker else None
+    if context and context != workspace_root:
+        paths.append(context)
     return paths
 
 

@@ -145,7 +145,8 @@ def chunk_count(entries: Sized) -> int:
 def table(ctx: PlanContext) -> dict[str, Any]:
     tests, images = test_entries(ctx), image_entries(ctx)
     return {
-        "services": [{"name": name, "paths": [*_paths(ctx, s), *docker.watched(s)]}
+        "services": [{"name": name, "paths": [*_paths(ctx, s), *docker.watched(
+                          s, ctx.spec.workspaces[s.workspace].path if s.workspace else None)]}
                      for name, s in ctx.spec.services.items()],
         # A change to these reruns everything: shared code, the spec, the workflows.
         "always": [*ctx.spec.project.shared_paths, ctx.spec_file, ".github/"],
