@@ -25,6 +25,7 @@ from test_scripts import (
     rendered,
     rendered_files,
     run_checkov_step,
+    run_tool_step,
     script_step,
 )
 
@@ -153,14 +154,7 @@ def _hadolint_action(tmp_path: Path, step: dict[str, Any],
     for name, fixture in dockerfiles.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(FIXTURES / "dockerfiles" / fixture, tmp_path / name)
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir(exist_ok=True)
-    if not (bin_dir / "hadolint").exists():
-        (bin_dir / "hadolint").symlink_to(hadolint)
-    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path),
-           **{k: str(v) for k, v in step["env"].items()}}
-    return subprocess.run(["bash", "-c", step["run"]], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, check=False)
+    return run_tool_step(step, tmp_path, "hadolint", hadolint)
 
 
 def _hadolint_inputs(**lint: Any) -> dict[str, Any]:

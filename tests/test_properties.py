@@ -70,7 +70,7 @@ from harden_ci.model.spec import dangling_references
 from harden_ci.pipeline import render_spec
 from harden_ci.render import MARKER_PREFIX, render
 from harden_ci.render.quoting import ident, quote
-from harden_ci.verify import verify
+from harden_ci.verify import SELF_HOSTED_IGNORE, verify
 
 # --------------------------------------------------------------------------- settings
 
@@ -1006,8 +1006,7 @@ def _recorded_exception(finding: str) -> bool:
     line = Path(match.group(1)).read_text(encoding="utf-8").splitlines()[int(match.group(2)) - 1]
     if match.group(3) == "unpinned-uses":
         return "uses: slsa-framework/slsa-github-generator/" in line
-    return bool(re.match(r'^\s*runs-on: (\["self-hosted"[^]]*\]|"self-hosted") '
-                         r"# zizmor: ignore\[self-hosted-runner\] ", line))
+    return bool(SELF_HOSTED_IGNORE.match(line))
 
 
 @pytest.mark.slow

@@ -984,13 +984,7 @@ def test_one_hadolint_step_lints_every_dockerfile(tmp_path: Path) -> None:
     for name in names:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(FIXTURES / "dockerfiles" / "bad.Dockerfile", tmp_path / name)
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "hadolint").symlink_to(hadolint)
-    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path),
-           **{k: str(v) for k, v in steps[0]["env"].items()}}
-    result = subprocess.run(["bash", "-c", steps[0]["run"]], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, check=False)
+    result = run_tool_step(steps[0], tmp_path, "hadolint", hadolint)
     assert result.returncode == 1, _output(result)  # bad.Dockerfile fails at `error`
     assert "::error::hadolint: findings at or above 'error' in 3 Dockerfile(s)" in result.stdout
     assert all(f"{name}:5 DL3004" in result.stdout for name in names), result.stdout
@@ -1024,20 +1018,27 @@ def _checkov() -> str | None:
     return _tool("checkov")
 
 
-def run_checkov_step(step: dict[str, Any], cwd: Path) -> subprocess.CompletedProcess[str]:
-    """The rendered checkov step (its script, with its env) in the checkout `cwd`, with the
-    suite's checkov (the same release the job installs by hash) on PATH."""
-    checkov = _checkov()
-    assert checkov is not None, "checkov is not installed (set HARDEN_CI_CHECKOV)"
+def run_tool_step(step: dict[str, Any], cwd: Path, tool: str, path: str,
+                  extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """A rendered step (its script, with its env) in the checkout `cwd`, with `tool` from
+    `path` on PATH as the job's hashed install puts it there."""
     bin_dir = cwd / ".bin"
     bin_dir.mkdir(exist_ok=True)
-    if not (bin_dir / "checkov").exists():
-        (bin_dir / "checkov").symlink_to(checkov)
-    # BC_SKIP_MAPPING: no call to the Prisma Cloud guidelines API (there is no internet).
-    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(cwd), "BC_SKIP_MAPPING": "TRUE",
-           "LANG": "C.UTF-8", **{k: str(v) for k, v in step["env"].items()}}
+    if not (bin_dir / tool).exists():
+        (bin_dir / tool).symlink_to(path)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(cwd), **(extra_env or {}),
+           **{k: str(v) for k, v in step["env"].items()}}
     return subprocess.run(["bash", "-c", step["run"]], capture_output=True, text=True,
                           cwd=cwd, env=env, timeout=600, check=False)
+
+
+def run_checkov_step(step: dict[str, Any], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The rendered checkov step with the suite's checkov (the release the job installs)."""
+    checkov = _checkov()
+    assert checkov is not None, "checkov is not installed (set HARDEN_CI_CHECKOV)"
+    # BC_SKIP_MAPPING: no call to the Prisma Cloud guidelines API (there is no internet).
+    return run_tool_step(step, cwd, "checkov", checkov,
+                         {"BC_SKIP_MAPPING": "TRUE", "LANG": "C.UTF-8"})
 
 
 def checkov_steps(workflows: dict[str, Any], framework: str) -> list[dict[str, Any]]:
