@@ -61,8 +61,10 @@ def act_binary() -> Path:
 
 def sources() -> dict[str, tuple[str, Path]]:
     """owner/repo -> (the commit harden-ci pins it to, its stand-in folder)."""
-    from harden_ci.plan.tools import GITLEAKS_COMMIT
-    return {"gitleaks/gitleaks": (GITLEAKS_COMMIT, SOURCE_STANDINS / "gitleaks")}
+    from harden_ci.plan.tools import GITLEAKS_COMMIT, OASDIFF_COMMIT, TRUFFLEHOG_COMMIT
+    return {"gitleaks/gitleaks": (GITLEAKS_COMMIT, SOURCE_STANDINS / "gitleaks"),
+            "oasdiff/oasdiff": (OASDIFF_COMMIT, SOURCE_STANDINS / "oasdiff"),
+            "trufflesecurity/trufflehog": (TRUFFLEHOG_COMMIT, SOURCE_STANDINS / "trufflehog")}
 
 
 def _source_repositories(folder: Path) -> dict[str, dict[str, str]]:

@@ -55,6 +55,13 @@ def gate_invoke(*args: str, env: dict[str, str] | None = None) -> Result:
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def render_in_process(spec: Path) -> None:
+    """`harden-ci render SPEC` as a user runs it, in a process of its own."""
+    done = subprocess.run([sys.executable, "-m", "harden_ci", "render", str(spec)],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def build_wheel(tmp_path: Path) -> Path:
     """Build harden-ci's wheel from a copy of the tree (no build/ or egg-info lands in the
     repository): offline from the installed backend first, else with the backend's own

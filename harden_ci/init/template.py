@@ -193,8 +193,8 @@ def _empty_repo_service() -> list[str]:
 def _gates(stack: Stack) -> list[str]:
     lines = ["gates:",
              "  # Scan every change for committed secrets: gitleaks, built from its release",
-             "  # commit in the job (no license or secret). `tool: trufflehog` runs trufflehog's",
-             "  # action instead, whose image is pulled by version tag.",
+             "  # commit in the job (no license or secret). `tool: trufflehog` builds trufflehog",
+             "  # from its release commit instead.",
              "  secret_scan: {tool: gitleaks}",
              "  # Lint infrastructure code, Dockerfiles and this repository's own workflows.",
              "  iac_lint:"]

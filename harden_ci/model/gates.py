@@ -14,10 +14,12 @@ from harden_ci.model.types import Command, DigestImage, Name, RepoPath, Severity
 
 class SecretScan(SpecModel):
     tool: Literal["gitleaks", "trufflehog"] = "gitleaks"
-    """The scanner: gitleaks (built from its release commit in the job; no license or
-    secret needed) or trufflehog (its pinned action runs its image by version tag)."""
+    """The scanner: gitleaks or trufflehog, either built from its release commit in the job
+    (no license, secret or container image needed). trufflehog reports verified keys and
+    those it could not verify (`--results=verified,unknown`)."""
     allowlist: RepoPath | None = None
-    """A reviewed allowlist of false positives (gitleaks config or trufflehog exclude file).
+    """A reviewed allowlist of false positives (gitleaks config, or for trufflehog a file of
+    path regexes to exclude).
     To adopt with existing gitleaks findings, list their fingerprints in `.gitleaksignore`
     at the repository root (gitleaks honours it; new findings still fail). The scan takes no
     `--baseline-path` report, and trufflehog has no baseline."""

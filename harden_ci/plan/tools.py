@@ -46,6 +46,18 @@ TFLINT_COMMIT = "15c65a33b322750f6131e286cd9597896299ba32"
 # `git rev-parse 'v8.24.3^{commit}'` in a copy of gitleaks/gitleaks.
 GITLEAKS_COMMIT = "107a41827bb6698dbbff756b2300537774a1d84c"
 
+# oasdiff is built from its source at the release tag's commit: the pinned
+# oasdiff/oasdiff-action/breaking builds on the tufin/oasdiff:v1.28.0 image by tag (its
+# breaking/Dockerfile at the pinned commit). Read with `git rev-parse 'v1.28.0^{commit}'` in a
+# copy of oasdiff/oasdiff.
+OASDIFF_COMMIT = "f7318d9414d9f3fd36a00ef718d5804b1b163049"
+
+# trufflehog is built from its source at the release tag's commit: the pinned
+# trufflesecurity/trufflehog action `docker run`s its image by version tag. Read with
+# `git rev-parse 'v3.97.0^{commit}'` in a copy of trufflesecurity/trufflehog (the action's
+# own pin is the same commit).
+TRUFFLEHOG_COMMIT = "bcfcf73aaf4759d4dadc2783177c245a02792318"
+
 TOOLS: dict[str, Tool] = {t.name: t for t in (
     Tool("zizmor", "1.32.0", "PyPI release", _PIP.format("zizmor")),
     Tool("actionlint", "v1.7.12", f"release tag of rhysd/actionlint, built from source at "
@@ -59,8 +71,13 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
                                 "v3.0.0, src/index.js), built from source at commit "
                                 f"{GITLEAKS_COMMIT}", _GO,
          ("gitleaks/gitleaks", GITLEAKS_COMMIT)),
-    Tool("trufflehog", "3.97.0", "release of the pinned trufflesecurity/trufflehog action",
-         "NOT pinned by digest: the pinned action runs its container image by version tag"),
+    Tool("trufflehog", "v3.97.0", "release tag of trufflesecurity/trufflehog, built from source "
+                                  f"at commit {TRUFFLEHOG_COMMIT}", _GO,
+         ("trufflesecurity/trufflehog", TRUFFLEHOG_COMMIT)),
+    Tool("oasdiff", "v1.28.0", "release tag of oasdiff/oasdiff (the image oasdiff-action v0.1.12 "
+                               "builds on, breaking/Dockerfile), built from source at commit "
+                               f"{OASDIFF_COMMIT}", _GO,
+         ("oasdiff/oasdiff", OASDIFF_COMMIT)),
     Tool("cosign", "v3.0.6", "default of the pinned sigstore/cosign-installer action",
          "downloaded by the pinned sigstore/cosign-installer, which checks a bootstrap cosign "
          "against a sha256 written in its action.yml, then verifies the release's signature "

@@ -2,18 +2,18 @@
 
 The static checks gate merging: `contract-lint`, in the CI workflow (pull requests, forks'
 included, the merge queue and pushes, and so under `All required checks`), lints each
-document with Spectral and compares it with the base commit's version (oasdiff), failing on
-a breaking change unless `info.version` got a major bump. They need no secret and no
-environment. Fuzzing (Schemathesis) needs a running preview, so it stays in the preview
-workflow's `contract` job."""
+document with Spectral and compares it with the base commit's version (oasdiff, built from
+its release commit), failing on a breaking change unless `info.version` got a major bump.
+They need no secret and no environment. Fuzzing (Schemathesis) needs a running preview, so
+it stays in the preview workflow's `contract` job."""
 
 from __future__ import annotations
 
 from harden_ci.model.services import Service
 from harden_ci.plan.context import PlanContext, load_script
 from harden_ci.plan.model import Job, Step, read
-from harden_ci.plan.steps import action_step, checkout, npm_install_step, pip_install_step
-from harden_ci.plan.tools import NPM_TOOLSETS, PIP_TOOLSETS
+from harden_ci.plan.steps import checkout, go_tool_from_source, npm_install_step, pip_install_step
+from harden_ci.plan.tools import NPM_TOOLSETS, OASDIFF_COMMIT, PIP_TOOLSETS, version
 
 CONTROL_LINT = "API contracts: lint, no unannounced breaking change against the base commit"
 CONTROL_FUZZ = "API contracts: fuzzed against a preview"
@@ -22,6 +22,7 @@ JOB_ID = "contract"
 # The base a pull request or a merge group is compared with; empty on a push, where the
 # comparison is skipped (the pull request or merge group that landed it was compared).
 BASE_SHA = "${{ github.event.pull_request.base.sha || github.event.merge_group.base_sha }}"
+OASDIFF_SOURCE = ".harden-ci-oasdiff"  # where the job checks out oasdiff's source
 
 
 def services_with_openapi(ctx: PlanContext) -> list[tuple[str, Service]]:
@@ -41,15 +42,13 @@ def _lint_steps(ctx: PlanContext, name: str, service: Service) -> list[Step]:
              run=load_script("openapi-base.sh"),
              env={"OPENAPI_FILE": service.openapi, "BASE_FILE": base_file,
                   "BASE_SHA": BASE_SHA, "BREAKING_CHANGES": contract.breaking_changes}),
-        # A docker action: pinned by commit, its Dockerfile builds on the oasdiff image
-        # by tag (see the pin's note); the runner gets both specs as files.
-        action_step(ctx, f"Breaking changes in the {name} API (oasdiff)",
-                    "oasdiff/oasdiff-action/breaking", {
-                        "base": base_file, "revision": service.openapi,
-                        "fail-on": f"${{{{ steps.base-{name}.outputs.fail_on }}}}",
-                        # No upload of the specs and no PR comment: nothing leaves CI.
-                        "review": False, "github-token": ""},
-                    if_=f"${{{{ steps.base-{name}.outputs.has_base == 'true' }}}}"),
+        # oasdiff built from its release commit (lint_job), run as oasdiff-action/breaking
+        # ran it, without the action's docker image by tag, its upload or its PR comment.
+        Step(name=f"Breaking changes in the {name} API (oasdiff)",
+             run=load_script("oasdiff-breaking.sh"),
+             env={"OPENAPI_FILE": service.openapi, "BASE_FILE": base_file,
+                  "FAIL_ON": f"${{{{ steps.base-{name}.outputs.fail_on }}}}"},
+             if_=f"${{{{ steps.base-{name}.outputs.has_base == 'true' }}}}"),
     ]
 
 
@@ -61,6 +60,12 @@ def lint_job(ctx: PlanContext) -> Job | None:
     steps: list[Step] = [checkout(ctx, full_history=True),
                          npm_install_step("Install spectral-cli by hash (npm lockfile)",
                                           NPM_TOOLSETS["spectral"])]
+    # oasdiff is built from its release commit, never run from its image by tag; only an
+    # event with a base commit compares anything (a push skips the comparison).
+    steps += go_tool_from_source(
+        ctx, label="oasdiff", tool="oasdiff", version_text=version("oasdiff"),
+        repository="oasdiff/oasdiff", commit=OASDIFF_COMMIT, source=OASDIFF_SOURCE, package=".",
+        if_=BASE_SHA)  # a SHA is truthy, an absent one is not
     for name, service in services_with_openapi(ctx):
         steps += _lint_steps(ctx, name, service)
     # ctx.runner: a fork's pull request gets a GitHub-hosted label (forks.py).

@@ -1,4 +1,4 @@
-"""Secret scanning with gitleaks (built from its release commit) or trufflehog over the
+"""Secret scanning with gitleaks or trufflehog (each built from its release commit) over the
 change: a pull request's, a merge group's or a push's commits."""
 
 from __future__ import annotations
@@ -6,17 +6,26 @@ from __future__ import annotations
 from harden_ci.plan.context import PlanContext, load_script
 from harden_ci.plan.model import Grant, Job, Step, read, write
 from harden_ci.plan.steps import (
-    action_step,
     checkout,
     go_tool_from_source,
     upload_artifact,
     upload_sarif,
 )
-from harden_ci.plan.tools import GITLEAKS_COMMIT, version
+from harden_ci.plan.tools import GITLEAKS_COMMIT, TRUFFLEHOG_COMMIT, version
 
 CONTROL = "Secret scanning of every change"
 JOB_ID = "secret-scan"
 GITLEAKS_SOURCE = ".harden-ci-gitleaks"  # where the job checks out gitleaks' source
+TRUFFLEHOG_SOURCE = ".harden-ci-trufflehog"  # ... and trufflehog's
+
+
+def _event_env() -> dict[str, str]:
+    """The event and its base and head commits, as both scan scripts read them."""
+    return {"EVENT_NAME": "${{ github.event_name }}",
+            "BASE_SHA": "${{ github.event.pull_request.base.sha || "
+                        "github.event.merge_group.base_sha || github.event.before }}",
+            "HEAD_SHA": "${{ github.event.pull_request.head.sha || "
+                        "github.event.merge_group.head_sha || github.event.after }}"}
 
 
 def build(ctx: PlanContext) -> list[Job]:
@@ -35,11 +44,7 @@ def build(ctx: PlanContext) -> list[Job]:
             ctx, label="gitleaks", tool="gitleaks", version_text=version("gitleaks"),
             repository="gitleaks/gitleaks", commit=GITLEAKS_COMMIT, source=GITLEAKS_SOURCE,
             package=".")
-        env = {"EVENT_NAME": "${{ github.event_name }}",
-               "BASE_SHA": "${{ github.event.pull_request.base.sha || "
-                           "github.event.merge_group.base_sha || github.event.before }}",
-               "HEAD_SHA": "${{ github.event.pull_request.head.sha || "
-                           "github.event.merge_group.head_sha || github.event.after }}"}
+        env = _event_env()
         if scan.allowlist:
             env["GITLEAKS_CONFIG"] = scan.allowlist
         steps.append(Step(name="Scan the change's commits for secrets (gitleaks)",
@@ -50,11 +55,17 @@ def build(ctx: PlanContext) -> list[Job]:
             permissions["security-events"] = write("upload secret findings to code scanning")
             steps.append(upload_sarif(ctx, "results.sarif", "gitleaks"))
     else:
-        extra = "--results=verified,unknown"
+        # trufflehog is built from its release commit too: its action `docker run`s the
+        # trufflehog image by version tag. trufflehog-scan.sh runs it with the action's
+        # arguments over the action's range per event.
+        steps += go_tool_from_source(
+            ctx, label="trufflehog", tool="trufflehog", version_text=version("trufflehog"),
+            repository="trufflesecurity/trufflehog", commit=TRUFFLEHOG_COMMIT,
+            source=TRUFFLEHOG_SOURCE, package=".")
+        env = _event_env()
         if scan.allowlist:
-            extra += f" --exclude-paths={scan.allowlist}"
-        steps.append(action_step(ctx, "Scan for secrets (trufflehog)",
-                                 "trufflesecurity/trufflehog",
-                                 {"version": version("trufflehog"), "extra_args": extra}))
+            env["TRUFFLEHOG_EXCLUDE"] = scan.allowlist
+        steps.append(Step(name="Scan the change's commits for secrets (trufflehog)",
+                          run=load_script("trufflehog-scan.sh"), env=env))
     return [Job(id=JOB_ID, name="Secret scan", runs_on=ctx.runner, timeout_minutes=15,
                 permissions=permissions, steps=steps, control=CONTROL)]

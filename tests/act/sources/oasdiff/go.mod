@@ -1,0 +1,3 @@
+module github.com/oasdiff/oasdiff
+
+go 1.19

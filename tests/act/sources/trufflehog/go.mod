@@ -1,0 +1,3 @@
+module github.com/trufflesecurity/trufflehog/v3
+
+go 1.19
