@@ -61,8 +61,9 @@ def act_binary() -> Path:
 
 def sources() -> dict[str, tuple[str, Path]]:
     """owner/repo -> (the commit harden-ci pins it to, its stand-in folder)."""
-    from harden_ci.plan.tools import GITLEAKS_COMMIT
-    return {"gitleaks/gitleaks": (GITLEAKS_COMMIT, SOURCE_STANDINS / "gitleaks")}
+    from harden_ci.plan.tools import GITLEAKS_COMMIT, TFLINT_COMMIT
+    return {"gitleaks/gitleaks": (GITLEAKS_COMMIT, SOURCE_STANDINS / "gitleaks"),
+            "terraform-linters/tflint": (TFLINT_COMMIT, SOURCE_STANDINS / "tflint")}
 
 
 def _source_repositories(folder: Path) -> dict[str, dict[str, str]]:
