@@ -61,9 +61,15 @@ def act_binary() -> Path:
 
 def sources() -> dict[str, tuple[str, Path]]:
     """owner/repo -> (the commit harden-ci pins it to, its stand-in folder)."""
-    from harden_ci.plan.tools import GITLEAKS_COMMIT, OASDIFF_COMMIT, TRUFFLEHOG_COMMIT
+    from harden_ci.plan.tools import (
+        GITLEAKS_COMMIT,
+        OASDIFF_COMMIT,
+        TFLINT_COMMIT,
+        TRUFFLEHOG_COMMIT,
+    )
     return {"gitleaks/gitleaks": (GITLEAKS_COMMIT, SOURCE_STANDINS / "gitleaks"),
             "oasdiff/oasdiff": (OASDIFF_COMMIT, SOURCE_STANDINS / "oasdiff"),
+            "terraform-linters/tflint": (TFLINT_COMMIT, SOURCE_STANDINS / "tflint"),
             "trufflesecurity/trufflehog": (TRUFFLEHOG_COMMIT, SOURCE_STANDINS / "trufflehog")}
 
 

@@ -30,17 +30,10 @@ DATABASE_URL with it), so runs on a shared machine never meet another server.
 
 from __future__ import annotations
 
-import glob
-import hashlib
-import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,13 +41,12 @@ import act_harness as act
 import pytest
 import yaml
 from helpers import build_wheel
+from postgres_standin import IMAGE, UNPINNED, Postgres, free_port, pin_the_test_container
+from postgres_standin import postgres as postgres  # the fixture
+from shape_adoption import adopt
 
 SHAPE = Path(__file__).resolve().parent / "fixtures" / "shapes" / "rustsvc"
-WHEEL_DIR = "ci"
 JOB = "unit-tests-rustsvc"
-# No image is pulled under act; the digest is a fixture's, derived, not a real image's.
-IMAGE = ("postgres:16@sha256:"
-         + hashlib.sha256(b"harden-ci fixture: no image is pulled").hexdigest())
 
 pytestmark = pytest.mark.slow
 
@@ -64,97 +56,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_wheel(tmp_path_factory.mktemp("wheel"))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class Postgres:
-    """A real PostgreSQL server on 127.0.0.1, standing in for the job's container."""
-
-    def __init__(self, tmp_path: Path) -> None:
-        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"))
-        if not found:
-            pytest.fail("this test needs PostgreSQL's server binaries "
-                        "(/usr/lib/postgresql/*/bin; Debian's postgresql package)")
-        self.bin = Path(found[-1]).parent
-        # The server refuses to run as root: then it runs as the `postgres` user, in a
-        # folder of its own (pytest's tmp_path is private to root).
-        self.user = "postgres" if os.geteuid() == 0 else None
-        self.root = Path(tempfile.mkdtemp(prefix="harden-ci-pg-")) if self.user else tmp_path / "pg"
-        self.root.mkdir(exist_ok=True)
-        if self.user:
-            shutil.chown(self.root, user=self.user)
-        self.process: subprocess.Popen[bytes] | None = None
-        self.url = ""
-
-    def start(self, port: int, password: str) -> None:
-        (self.root / "pw").write_text(password + "\n", encoding="utf-8")
-        if self.user:
-            shutil.chown(self.root / "pw", user=self.user)
-        subprocess.run([str(self.bin / "initdb"), "-D", str(self.root / "data"), "-U", "postgres",
-                        "--auth=scram-sha-256", f"--pwfile={self.root / 'pw'}", "-E", "UTF8"],
-                       user=self.user, check=True, capture_output=True, timeout=120)
-        log = (self.root / "server.log").open("wb")
-        self.process = subprocess.Popen(
-            [str(self.bin / "postgres"), "-D", str(self.root / "data"), "-k", str(self.root),
-             "-p", str(port), "-h", "127.0.0.1", "-c", "log_statement=all"],
-            user=self.user, stdout=log, stderr=subprocess.STDOUT)
-        self.url = f"postgresql://postgres:{password}@127.0.0.1:{port}/postgres"
-        deadline = time.monotonic() + 60
-        while subprocess.run([str(self.bin / "pg_isready"), "-q", "-h", "127.0.0.1",
-                              "-p", str(port)], check=False).returncode != 0:
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"PostgreSQL did not start:\n{self.log()}")
-            time.sleep(0.3)
-
-    def query(self, sql: str) -> list[str]:
-        done = subprocess.run(["psql", self.url, "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-                               "-c", sql], capture_output=True, text=True, check=True,
-                              timeout=60)
-        return done.stdout.splitlines()
-
-    def log(self) -> str:
-        path = self.root / "server.log"
-        return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()  # a smart shutdown: clients are gone by now
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        if self.user:
-            shutil.rmtree(self.root, ignore_errors=True)
-
-
-@pytest.fixture
-def postgres(tmp_path: Path) -> Iterator[Postgres]:
-    server = Postgres(tmp_path)
-    yield server
-    server.stop()
-
-
 def _harden_ci(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "harden_ci", *args], cwd=cwd,
                           capture_output=True, text=True, check=False, timeout=300)
-
-
-def _pin_the_test_container(text: str) -> str:
-    """The one hand edit: the digest in place of `<digest>`, and the block uncommented."""
-    lines = text.splitlines(keepends=True)
-    start = lines.index("    # test_environment:\n")
-    end = start + 1
-    while lines[end].startswith("    #   "):
-        end += 1
-    block = [line.replace("    # ", "    ", 1) for line in lines[start:end]]
-    edited = "".join(lines[:start] + block + lines[end:])
-    assert edited.count("postgres:16@sha256:<digest>") == 1, edited
-    return edited.replace("postgres:16@sha256:<digest>", IMAGE)
 
 
 @dataclass
@@ -170,7 +74,7 @@ def _rust_service(wheel: Path, tmp_path: Path) -> Service:
         pytest.fail("the Rust service shape needs cargo and psql on this machine")
     repo = act.FixtureRepo(tmp_path / "repo")
     shutil.copytree(SHAPE, repo.path, dirs_exist_ok=True)
-    port = _free_port()
+    port = free_port()
     ci = repo.path / ".github/workflows/ci.yml"
     workflow = ci.read_text(encoding="utf-8")
     moved = (workflow.replace("- 5432:5432\n", f"- {port}:5432\n")
@@ -178,22 +82,9 @@ def _rust_service(wheel: Path, tmp_path: Path) -> Service:
     assert moved.count(str(port)) == 2, "the fixture's workflow changed shape"
     ci.write_text(moved, encoding="utf-8")
     repo.commit("The Rust service as it was before harden-ci")
-    done = _harden_ci("init", cwd=repo.path)
-    assert done.returncode == 0, done.stdout + done.stderr
-    spec = repo.path / "harden-ci.yaml"
-    text = spec.read_text(encoding="utf-8")
-    edited = _pin_the_test_container(text)
-    offline = (edited.replace("    workflows: true\n", "    workflows: false\n")
-               .replace("  vulnerabilities: {fail_on: high}\n", ""))
-    assert offline.count("\n") == text.count("\n") - 1, "init's spec changed shape"
-    (repo.path / WHEEL_DIR).mkdir()
-    shutil.copy2(wheel, repo.path / WHEEL_DIR / wheel.name)
-    spec.write_text(offline + f"harden_ci: {{wheel: {WHEEL_DIR}/{wheel.name}}}\n",
-                    encoding="utf-8")
-    done = _harden_ci("render", str(spec), cwd=repo.path)
-    assert done.returncode == 0, done.stdout + done.stderr
-    repo.commit("Adopt harden-ci")
-    container = yaml.safe_load(offline)["services"]["rustsvc"]["test_environment"][
+    text = adopt(repo, wheel, pin_the_test_container)
+    adopted = (repo.path / "harden-ci.yaml").read_text(encoding="utf-8")
+    container = yaml.safe_load(adopted)["services"]["rustsvc"]["test_environment"][
         "services"]["postgres"]
     (published,) = container["ports"]
     runner_port, _ = published.split(":")
@@ -231,7 +122,7 @@ def test_init_reads_the_rust_service_as_it_is(wheel: Path, tmp_path: Path) -> No
     ) in spec
     # Uncommented without its digest, the spec is refused, and says why.
     bare = service.repo.path / "bare.yaml"
-    bare.write_text(_pin_the_test_container(spec).replace(IMAGE, "postgres:16@sha256:<digest>"),
+    bare.write_text(pin_the_test_container(spec).replace(IMAGE, UNPINNED),
                     encoding="utf-8")
     refused = _harden_ci("validate", str(bare), cwd=service.repo.path)
     assert refused.returncode != 0

@@ -1,0 +1,3 @@
+module github.com/terraform-linters/tflint
+
+go 1.19
