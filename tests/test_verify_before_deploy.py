@@ -19,14 +19,22 @@ IDENTITY = f"https://github.com/{REPOSITORY}/.github/workflows/{RELEASE}@{REF}"
 ISSUER = "https://token.actions.githubusercontent.com"
 API, CHAT = "sha256:" + "a" * 64, "sha256:" + "b" * 64
 DIGESTS = json.dumps({"api": API, "chat": CHAT})
+# The generator's workflow at the tag the catalog pins (harden_ci/data/pins.json).
+GENERATOR = "slsa-framework/slsa-github-generator/.github/workflows/generator_container_slsa3.yml"
+_PINS = json.loads((Path(__file__).resolve().parent.parent / "harden_ci" / "data" / "pins.json")
+                   .read_text(encoding="utf-8"))["pins"]
+SLSA_IDENTITY = ("https://github.com/slsa-framework/slsa-github-generator/.github/workflows/"
+                 f"generator_container_slsa3.yml@refs/tags/{_PINS[GENERATOR]['tag']}")
 
 # Logs its argv (shell-quoted, one line a call) and fails when the argv names a ref listed
-# in NAME.bad beside it: a bad signature or attestation for that image.
+# in NAME.bad beside it (a bad signature or attestation for that image), or when the line
+# is `SUBCOMMAND REF` and this call is that subcommand on that ref.
 _FAKE = """#!/usr/bin/env bash
 here=$(cd "$(dirname "$0")" && pwd)
 printf '%q ' "$@" >> "$here/NAME.calls"; echo >> "$here/NAME.calls"
 for arg in "$@"; do
-  if [ -f "$here/NAME.bad" ] && grep -qxF -- "${arg#oci://}" "$here/NAME.bad"; then
+  if [ -f "$here/NAME.bad" ] && { grep -qxF -- "${arg#oci://}" "$here/NAME.bad" ||
+      grep -qxF -- "$1 ${arg#oci://}" "$here/NAME.bad"; }; then
     echo "NAME: no matching signatures" >&2; exit 1
   fi
 done
@@ -89,11 +97,19 @@ def test_every_digest_verified_passes_with_the_exact_identity(
     result = _run(runner, step)
     assert result.returncode == 0, _output(result)
     cosign = runner.calls("cosign")
-    assert sorted(call[1] for call in cosign) == [f"ghcr.io/acme/api@{API}",
-                                                  f"ghcr.io/acme/learnhub-chat@{CHAT}"]
-    for call in cosign:
-        assert call[0] == "verify"
+    refs = [f"ghcr.io/acme/api@{API}", f"ghcr.io/acme/learnhub-chat@{CHAT}"]
+    signatures = [call for call in cosign if call[0] == "verify"]
+    assert sorted(call[1] for call in signatures) == refs
+    for call in signatures:
         assert call[call.index("--certificate-identity") + 1] == IDENTITY
+        assert call[call.index("--certificate-oidc-issuer") + 1] == ISSUER
+    # learnhub has supply_chain.slsa: the generator's provenance, by the generator's
+    # workflow at the pinned tag, for each digest.
+    slsa = [call for call in cosign if call[0] == "verify-attestation"]
+    assert len(cosign) == 4 and sorted(call[1] for call in slsa) == refs
+    for call in slsa:
+        assert call[call.index("--type") + 1] == "slsaprovenance"
+        assert call[call.index("--certificate-identity") + 1] == SLSA_IDENTITY
         assert call[call.index("--certificate-oidc-issuer") + 1] == ISSUER
     gh = runner.calls("gh")
     assert sorted(call[2] for call in gh) == [f"oci://ghcr.io/acme/api@{API}",
@@ -125,6 +141,19 @@ def test_one_bad_image_fails_and_is_named(runner: Runner, learnhub: dict[str, di
     assert result.returncode != 0
     assert f"::error::{bad}" in result.stdout
     assert f"ghcr.io/acme/api@{API}: " not in result.stdout
+
+
+def test_an_image_without_the_generators_provenance_fails(
+        runner: Runner, learnhub: dict[str, dict[str, Any]]) -> None:
+    """Signed, but no SLSA provenance by the generator (or one by another identity)."""
+    bad = f"ghcr.io/acme/learnhub-chat@{CHAT}"
+    _bad(runner, "cosign", f"verify-attestation {bad}")
+    step = script_step(learnhub, SCRIPT, "canary")
+    assert step["env"]["SLSA_IDENTITY"] == SLSA_IDENTITY
+    result = _run(runner, step)
+    assert result.returncode != 0, _output(result)
+    assert f"::error::{bad}: no valid SLSA provenance by {SLSA_IDENTITY}" in result.stdout
+    assert "nothing is deployed" in result.stdout
 
 
 @pytest.mark.parametrize("digests", ["", "{}x", "[]", "null", '"sha256:abc"'])
@@ -216,3 +245,4 @@ def test_without_provenance_only_the_signature_is_checked(runner: Runner) -> Non
     result = runner.run(step, {"DIGESTS": DIGESTS, "IDENTITY": IDENTITY, "IMAGES": NAMES})
     assert result.returncode == 0, _output(result)
     assert len(runner.calls("cosign")) == 2 and runner.calls("gh") == []
+    assert "SLSA_IDENTITY" not in step["env"]  # no generator, no provenance of its to ask for

@@ -113,21 +113,26 @@ def _deploys(workflows: list[Workflow]) -> str:
     """Whether the jobs that deploy the published images verify them first."""
     deploying: list[str] = []
     verified: list[str] = []
+    slsa = False
     for _wf, job in iter_jobs(workflows):
         if not any(key.startswith("HARDEN_CI_DIGEST_") for step in job.steps for key in step.env):
             continue
         deploying.append(job.id)
-        if any(isinstance(step.run, Script) and step.run.name == verify_deploy.SCRIPT
-               for step in job.steps):
+        checks = [step for step in job.steps
+                  if isinstance(step.run, Script) and step.run.name == verify_deploy.SCRIPT]
+        if checks:
             verified.append(job.id)
+            slsa = slsa or any("SLSA_IDENTITY" in step.env for step in checks)
     if not deploying:
         return ""
     unverified = [job_id for job_id in deploying if job_id not in verified]
     if unverified:
         return ("Deploys are unverified: supply_chain.sign is off, so there is no signature to "
                 f"check before deploying ({', '.join(unverified)}).")
-    return ("Deploys verify each image's keyless signature (and provenance when on) before "
-            f"deploying ({', '.join(verified)}).")
+    generator = (", and the SLSA generator's provenance signed by its workflow at the pinned "
+                 "tag" if slsa else "")
+    return ("Deploys verify each image's keyless signature (and provenance when on"
+            f"{generator}) before deploying ({', '.join(verified)}).")
 
 
 def _controls(workflows: list[Workflow]) -> list[Control]:

@@ -3,9 +3,11 @@
 # name, registry included), DIGESTS (image-digests' JSON map service -> digest), IDENTITY
 # (the signing workflow's certificate identity), ISSUER (its OIDC issuer), PROVENANCE
 # ("true": also verify the build provenance attestation), SIGNER_WORKFLOW (REPOSITORY/PATH
-# of the release workflow, for gh attestation verify), GH_TOKEN (reads the attestations).
+# of the release workflow, for gh attestation verify), GH_TOKEN (reads the attestations),
+# SLSA_IDENTITY (set with supply_chain.slsa: the SLSA generator's workflow at its tag).
 # - cosign verify: a keyless signature whose certificate names exactly IDENTITY and ISSUER;
-# - gh attestation verify: a SLSA provenance attestation signed by the release workflow.
+# - gh attestation verify: a SLSA provenance attestation signed by the release workflow;
+# - cosign verify-attestation: the SLSA generator's provenance, signed by its workflow.
 #   The attest action signs with GitHub's own Sigstore instance in private repositories,
 #   which cosign's public trust root does not know; gh verifies both instances.
 # Every service of IMAGES needs a well-formed digest: missing data is never a pass.
@@ -40,6 +42,15 @@ while read -r service; do
         --signer-workflow "$SIGNER_WORKFLOW" \
         --predicate-type https://slsa.dev/provenance/v1 > /dev/null; then
       echo "::error::${ref}: no valid provenance attestation by ${SIGNER_WORKFLOW}"
+      failed=1
+      continue
+    fi
+  fi
+  if [[ -n "${SLSA_IDENTITY:-}" ]]; then
+    if ! cosign verify-attestation "$ref" --type slsaprovenance \
+        --certificate-identity "$SLSA_IDENTITY" --certificate-oidc-issuer "$ISSUER" \
+        > /dev/null; then
+      echo "::error::${ref}: no valid SLSA provenance by ${SLSA_IDENTITY}"
       failed=1
       continue
     fi

@@ -206,6 +206,19 @@ def digest_of(name: str) -> str:
     return f"${{{{ fromJSON(needs.{DIGESTS_JOB_ID}.outputs.digests)['{name}'] }}}}"
 
 
+SLSA_GENERATOR = ("slsa-framework/slsa-github-generator/.github/workflows/"
+                  "generator_container_slsa3.yml")
+
+
+def slsa_identity(ctx: PlanContext) -> str:
+    """The certificate identity of the SLSA generator's provenance signature: its reusable
+    workflow at the pinned release tag (slsa-github-generator's container README: verify
+    with `cosign verify-attestation --type slsaprovenance` and this identity)."""
+    repository, workflow = SLSA_GENERATOR.split("/.github/", 1)
+    return (f"https://github.com/{repository}/.github/{workflow}"
+            f"@refs/tags/{ctx.pins.get(SLSA_GENERATOR).tag}")
+
+
 def _slsa(ctx: PlanContext, job_id: str, chunk: int) -> Job:
     """SLSA level 3 provenance. The generator must be called by its release tag (its own
     documentation requires it; slsa-verifier checks the ref): a recorded exception. The
@@ -213,7 +226,7 @@ def _slsa(ctx: PlanContext, job_id: str, chunk: int) -> Job:
     uses_secret = ("${{ secrets.GITHUB_TOKEN }}" if uses_ghcr(ctx)
                    else "${{ secrets.REGISTRY_PASSWORD }}")
     username = "${{ github.actor }}" if uses_ghcr(ctx) else "${{ secrets.REGISTRY_USERNAME }}"
-    action = "slsa-framework/slsa-github-generator/.github/workflows/generator_container_slsa3.yml"
+    action = SLSA_GENERATOR
     with_: dict[str, Scalar] = {"image": M % "image", "digest": M % "digest"}
     secrets = {"registry-password": uses_secret}
     if uses_ghcr(ctx):

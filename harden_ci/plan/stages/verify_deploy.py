@@ -70,6 +70,10 @@ def steps(ctx: PlanContext) -> list[Step]:
         "ISSUER": ISSUER,
         "PROVENANCE": "true" if _provenance(ctx) else "",
     }
+    chain = ctx.spec.supply_chain
+    if chain is not None and chain.slsa:
+        # The SLSA Build L3 provenance the generator pushed next to each image.
+        env["SLSA_IDENTITY"] = publish.slsa_identity(ctx)
     if _provenance(ctx):
         env["SIGNER_WORKFLOW"] = f"${{{{ github.repository }}}}/{workflow}"
         env["GH_TOKEN"] = "${{ github.token }}"
