@@ -84,6 +84,17 @@ TOOLS: dict[str, Tool] = {t.name: t for t in (
          "with it"),
     Tool("trivy", "v0.70.0", "default of the pinned aquasecurity/trivy-action action",
          "NOT hash-pinned: downloaded at run time by the pinned aquasecurity/trivy-action"),
+    # The anchore actions install their tool at run time with an install.sh read from the
+    # tool repository's main branch (a moving ref), at the version the action's source
+    # names: listed so that explain and sbom show the unpinned download.
+    Tool("syft", "v1.42.3", "default of the pinned anchore/sbom-action v0.24.0 "
+                            "(src/SyftVersion.ts)",
+         "NOT hash-pinned: downloaded at run time by the pinned anchore/sbom-action with "
+         "install.sh from anchore/syft's main branch (src/github/SyftGithubAction.ts:223-242)"),
+    Tool("grype", "v0.110.0", "default of the pinned anchore/scan-action v7.4.0 "
+                              "(GrypeVersion.js)",
+         "NOT hash-pinned: downloaded at run time by the pinned anchore/scan-action with "
+         "install.sh from anchore/grype's main branch (action.js:34-60)"),
     Tool("spectral-cli", "6.16.3", "npm release of @stoplight/spectral-cli",
          "npm ci --ignore-scripts from the companion harden-ci/npm-spectral-lock.txt (integrity "
          "hash of every package)"),
